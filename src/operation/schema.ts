@@ -1,0 +1,34 @@
+import { z } from 'zod';
+
+/** Workflow ids become Temporal ids, Slack button values and SQL keys: keep them plain. */
+export const OPERATION_ID = /^[A-Za-z0-9][A-Za-z0-9._:@\-]{0,199}$/;
+
+export const SubjectSchema = z.object({
+  identifier: z.string().min(1, 'must not be empty'),
+  roles: z.array(z.string()).optional(),
+  attributes: z.record(z.string(), z.unknown()).optional(),
+  tags: z.record(z.string(), z.string()).optional(),
+}).strict();
+
+export const OperationInputSchema = z.object({
+  id: z.string().regex(OPERATION_ID, 'use letters, digits and . _ : @ - (at most 200), starting with a letter or digit').optional(),
+  subject: SubjectSchema,
+  action: z.string().min(1, 'must not be empty'),
+  resource: z.string().min(1, 'must not be empty'),
+  context: z.record(z.string(), z.unknown()).optional(),
+  operation: z.object({
+    name: z.string().min(1, 'must not be empty'),
+    args: z.unknown().optional(),
+  }).strict().optional(),
+  estimatedCost: z.number().nonnegative().finite().optional(),
+}).strict();
+
+export type OperationInput = z.infer<typeof OperationInputSchema>;
+
+export const ApprovalDecisionSchema = z.object({
+  decision: z.enum(['approve', 'reject']),
+  approver: z.object({ identifier: z.string().min(1), slackUserId: z.string().optional() }).strict(),
+  notes: z.string().max(3000).optional(),
+}).strict();
+
+export type ApprovalDecision = z.infer<typeof ApprovalDecisionSchema>;
