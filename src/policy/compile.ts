@@ -1,0 +1,255 @@
+import { compileGlob, type GlobMatcher } from './glob.js';
+import { jsonEqual, lookup } from './context.js';
+import { policyVersion } from './version.js';
+import type { PolicyConstraint, PolicyDecision, PolicyRequest, PolicyRule, PolicySet, PolicySubject } from './types.js';
+
+const hasOwn = Object.prototype.hasOwnProperty;
+
+export interface SubjectMatcher {
+  readonly pattern: string;
+  test(subject: PolicySubject): boolean;
+}
+
+export interface ValueCheck {
+  readonly test: string;
+  readonly expected: unknown;
+  holds(value: unknown): boolean;
+}
+
+export interface CompiledConstraint {
+  readonly key: string;
+  readonly segments: readonly string[];
+  readonly checks: readonly ValueCheck[];
+}
+
+export interface CompiledRule {
+  readonly rule: PolicyRule;
+  /** Position in evaluation order (ascending priority, then declaration order). */
+  readonly rank: number;
+  /** Index in the set as written, for messages that point at `rules[i]`. */
+  readonly declared: number;
+  readonly actions: readonly GlobMatcher[] | null;
+  readonly resources: readonly GlobMatcher[] | null;
+  readonly subjects: readonly SubjectMatcher[] | null;
+  readonly constraints: readonly CompiledConstraint[] | null;
+  /** Returned as is by evaluate: decisions are immutable, so a hit allocates nothing. */
+  readonly decision: PolicyDecision;
+}
+
+export interface CompiledPolicySet {
+  readonly set: PolicySet;
+  readonly version: string;
+  readonly rules: readonly CompiledRule[];
+  readonly defaultDecision: PolicyDecision;
+  readonly actionIndex: CandidateIndex;
+  readonly resourceIndex: CandidateIndex;
+}
+
+function compileSubject(pattern: string): SubjectMatcher {
+  if (pattern.startsWith('role:')) {
+    const glob = compileGlob(pattern.slice(5));
+    return {
+      pattern,
+      test(subject) {
+        const roles = subject.roles;
+        if (!roles) return false;
+        for (let i = 0; i < roles.length; i++) if (glob.test(roles[i])) return true;
+        return false;
+      },
+    };
+  }
+  if (pattern.startsWith('tag:')) {
+    const body = pattern.slice(4);
+    const eq = body.indexOf('=');
+    if (eq < 0) return { pattern, test: (subject) => subject.tags != null && hasOwn.call(subject.tags, body) };
+    const key = body.slice(0, eq);
+    const glob = compileGlob(body.slice(eq + 1));
+    return {
+      pattern,
+      test: (subject) => subject.tags != null && hasOwn.call(subject.tags, key) && typeof subject.tags[key] === 'string' && glob.test(subject.tags[key]),
+    };
+  }
+  const glob = compileGlob(pattern);
+  return { pattern, test: (subject) => glob.test(subject.identifier) };
+}
+
+const isNumber = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value);
+
+/** One check per test in the constraint; missing values (undefined) follow DESIGN.md. */
+export function compileConstraint(constraint: PolicyConstraint): CompiledConstraint {
+  const checks: ValueCheck[] = [];
+  const add = (test: string, expected: unknown, holds: (value: unknown) => boolean) => checks.push({ test, expected, holds });
+  if ('equals' in constraint) {
+    const expected = constraint.equals;
+    add('equals', expected, (v) => v !== undefined && jsonEqual(v, expected));
+  }
+  if ('notEquals' in constraint) {
+    const expected = constraint.notEquals;
+    add('notEquals', expected, (v) => v === undefined || !jsonEqual(v, expected));
+  }
+  if (constraint.anyOf) {
+    const options = constraint.anyOf;
+    add('anyOf', options, (v) => v !== undefined && options.some((option) => jsonEqual(v, option)));
+  }
+  if (constraint.notAnyOf) {
+    const options = constraint.notAnyOf;
+    add('notAnyOf', options, (v) => v === undefined || !options.some((option) => jsonEqual(v, option)));
+  }
+  if (constraint.exists !== undefined) {
+    const expected = constraint.exists;
+    add('exists', expected, (v) => (v !== undefined) === expected);
+  }
+  if (constraint.gt !== undefined) { const n = constraint.gt; add('gt', n, (v) => isNumber(v) && v > n); }
+  if (constraint.gte !== undefined) { const n = constraint.gte; add('gte', n, (v) => isNumber(v) && v >= n); }
+  if (constraint.lt !== undefined) { const n = constraint.lt; add('lt', n, (v) => isNumber(v) && v < n); }
+  if (constraint.lte !== undefined) { const n = constraint.lte; add('lte', n, (v) => isNumber(v) && v <= n); }
+  if (constraint.matches !== undefined) {
+    const glob = compileGlob(constraint.matches);
+    add('matches', constraint.matches, (v) => typeof v === 'string' && glob.test(v));
+  }
+  return { key: constraint.key, segments: constraint.key.split('.'), checks };
+}
+
+export function anyMatches(matchers: readonly GlobMatcher[] | null, value: string): boolean {
+  if (matchers === null) return true;
+  for (let i = 0; i < matchers.length; i++) if (matchers[i].test(value)) return true;
+  return false;
+}
+
+export function subjectMatches(matchers: readonly SubjectMatcher[] | null, subject: PolicySubject): boolean {
+  if (matchers === null) return true;
+  for (let i = 0; i < matchers.length; i++) if (matchers[i].test(subject)) return true;
+  return false;
+}
+
+/** The first check of the constraint that fails, or null when it holds. */
+export function failingCheck(constraint: CompiledConstraint, request: PolicyRequest): { check: ValueCheck; value: unknown } | null {
+  const value = lookup(request, constraint.segments);
+  const checks = constraint.checks;
+  for (let i = 0; i < checks.length; i++) if (!checks[i].holds(value)) return { check: checks[i], value };
+  return null;
+}
+
+export function ruleMatches(rule: CompiledRule, request: PolicyRequest): boolean {
+  if (!anyMatches(rule.actions, request.action)) return false;
+  if (!anyMatches(rule.resources, request.resource)) return false;
+  if (!subjectMatches(rule.subjects, request.subject)) return false;
+  const constraints = rule.constraints;
+  if (constraints !== null) {
+    for (let i = 0; i < constraints.length; i++) if (failingCheck(constraints[i], request) !== null) return false;
+  }
+  return true;
+}
+
+interface TrieNode {
+  children: Map<number, TrieNode>;
+  ranks: number[];
+}
+
+/**
+ * Which rules can match a given action (or resource)? Literal patterns go into a hash map,
+ * patterns with a literal prefix into a character trie, and the rest (`*...`, no list) into
+ * a list that every value gets. Answers are cached per value, so a hot path allocates nothing.
+ */
+export class CandidateIndex {
+  private readonly exact = new Map<string, number[]>();
+  private readonly trie: TrieNode = { children: new Map(), ranks: [] };
+  private readonly everywhere: number[] = [];
+  private readonly cache = new Map<string, readonly number[]>();
+  private static readonly CACHE_LIMIT = 20_000;
+
+  add(rank: number, matchers: readonly GlobMatcher[] | null): void {
+    if (matchers === null) {
+      this.everywhere.push(rank);
+      return;
+    }
+    for (const matcher of matchers) {
+      if (matcher.literal !== null) {
+        const list = this.exact.get(matcher.literal);
+        if (list) list.push(rank);
+        else this.exact.set(matcher.literal, [rank]);
+      } else if (matcher.prefix === '') {
+        this.everywhere.push(rank);
+      } else {
+        let node = this.trie;
+        for (let i = 0; i < matcher.prefix.length; i++) {
+          const code = matcher.prefix.charCodeAt(i);
+          let next = node.children.get(code);
+          if (!next) node.children.set(code, (next = { children: new Map(), ranks: [] }));
+          node = next;
+        }
+        node.ranks.push(rank);
+      }
+    }
+  }
+
+  candidates(value: string): readonly number[] {
+    const cached = this.cache.get(value);
+    if (cached !== undefined) return cached;
+    const lists: number[][] = [];
+    if (this.everywhere.length) lists.push(this.everywhere);
+    const exact = this.exact.get(value);
+    if (exact) lists.push(exact);
+    let node: TrieNode | undefined = this.trie;
+    for (let i = 0; i < value.length && node; i++) {
+      node = node.children.get(value.charCodeAt(i));
+      if (node && node.ranks.length) lists.push(node.ranks);
+    }
+    const merged = lists.length === 1 ? lists[0] : [...new Set(lists.flat())].sort((a, b) => a - b);
+    if (this.cache.size >= CandidateIndex.CACHE_LIMIT) this.cache.clear();
+    this.cache.set(value, merged);
+    return merged;
+  }
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}
+
+const nonEmpty = <T, U>(list: readonly T[] | undefined, map: (item: T) => U): U[] | null =>
+  list && list.length > 0 ? list.map(map) : null;
+
+/** Compile once: globs to matchers, rules into evaluation order, and the candidate indexes. */
+export function compilePolicySet(set: PolicySet): CompiledPolicySet {
+  const version = policyVersion(set);
+  const ordered = set.rules
+    .map((rule, declared) => ({ rule, declared }))
+    .sort((a, b) => a.rule.priority - b.rule.priority || a.declared - b.declared);
+  const actionIndex = new CandidateIndex();
+  const resourceIndex = new CandidateIndex();
+  const rules = ordered.map(({ rule, declared }, rank): CompiledRule => {
+    const compiled: CompiledRule = {
+      rule,
+      rank,
+      declared,
+      actions: nonEmpty(rule.actions, compileGlob),
+      resources: nonEmpty(rule.resources, compileGlob),
+      subjects: nonEmpty(rule.subjects, compileSubject),
+      constraints: nonEmpty(rule.constraints, compileConstraint),
+      decision: deepFreeze({
+        effect: rule.effect,
+        rule: rule.name,
+        reason: rule.description ?? null,
+        metadata: structuredClone(rule.metadata ?? {}),
+        policySet: set.name,
+        policyVersion: version,
+      }),
+    };
+    actionIndex.add(rank, compiled.actions);
+    resourceIndex.add(rank, compiled.resources);
+    return compiled;
+  });
+  const defaultDecision: PolicyDecision = deepFreeze({
+    effect: set.defaultEffect,
+    rule: null,
+    reason: `no rule matched; the policy set's default effect (${set.defaultEffect}) applies`,
+    metadata: {},
+    policySet: set.name,
+    policyVersion: version,
+  });
+  return { set, version, rules, defaultDecision, actionIndex, resourceIndex };
+}

@@ -1,0 +1,64 @@
+import type { PolicyRequest } from './types.js';
+
+const hasOwn = Object.prototype.hasOwnProperty;
+const EMPTY_LIST: readonly string[] = Object.freeze([]);
+const EMPTY_RECORD = Object.freeze({});
+
+/**
+ * Look up a dotted key in the merged context `{ action, resource, subject, ...request.context }`
+ * without building it: request context wins on clashes. Returns undefined for a missing value.
+ */
+export function lookup(request: PolicyRequest, segments: readonly string[]): unknown {
+  const head = segments[0];
+  const context = request.context;
+  let value: unknown;
+  if (context != null && hasOwn.call(context, head)) {
+    value = context[head];
+  } else if (head === 'action') {
+    value = request.action;
+  } else if (head === 'resource') {
+    value = request.resource;
+  } else if (head === 'subject') {
+    if (segments.length === 1) return request.subject;
+    const subject = request.subject;
+    const field = segments[1];
+    // The merged context always has roles/attributes/tags, even when the request left them out.
+    if (field === 'identifier') value = subject.identifier;
+    else if (field === 'roles') value = subject.roles ?? EMPTY_LIST;
+    else if (field === 'attributes') value = subject.attributes ?? EMPTY_RECORD;
+    else if (field === 'tags') value = subject.tags ?? EMPTY_RECORD;
+    else return undefined;
+    return descend(value, segments, 2);
+  } else {
+    return undefined;
+  }
+  return descend(value, segments, 1);
+}
+
+function descend(value: unknown, segments: readonly string[], from: number): unknown {
+  for (let i = from; i < segments.length; i++) {
+    if (value === null || typeof value !== 'object') return undefined;
+    const segment = segments[i];
+    if (!hasOwn.call(value, segment)) return undefined;
+    value = (value as Record<string, unknown>)[segment];
+  }
+  return value;
+}
+
+/** Deep equality of JSON values (key order does not matter). */
+export function jsonEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!jsonEqual(a[i], b[i])) return false;
+    return true;
+  }
+  if (Array.isArray(b)) return false;
+  const aKeys = Object.keys(a);
+  if (aKeys.length !== Object.keys(b).length) return false;
+  for (const key of aKeys) {
+    if (!hasOwn.call(b, key) || !jsonEqual((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key])) return false;
+  }
+  return true;
+}
