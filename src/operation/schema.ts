@@ -1,14 +1,10 @@
 import { z } from 'zod';
+import { SubjectSchema } from '../policy/request.js';
 
 /** Workflow ids become Temporal ids, Slack button values and SQL keys: keep them plain. */
 export const OPERATION_ID = /^[A-Za-z0-9][A-Za-z0-9._:@\-]{0,199}$/;
 
-export const SubjectSchema = z.object({
-  identifier: z.string().min(1, 'must not be empty'),
-  roles: z.array(z.string()).optional(),
-  attributes: z.record(z.string(), z.unknown()).optional(),
-  tags: z.record(z.string(), z.string()).optional(),
-}).strict();
+export { SubjectSchema };
 
 export const OperationInputSchema = z.object({
   id: z.string().regex(OPERATION_ID, 'use letters, digits and . _ : @ - (at most 200), starting with a letter or digit').optional(),

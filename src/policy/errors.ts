@@ -9,8 +9,9 @@ export interface PolicyIssue {
 }
 
 export function formatIssue(issue: PolicyIssue): string {
-  const where = issue.file ? `${issue.file}${issue.line ? `:${issue.line}` : ''} ` : '';
-  return `${where}${issue.path || '(root)'}: ${issue.message}`;
+  const where = issue.file ? `${issue.file}${issue.line ? `:${issue.line}` : ''}` : '';
+  const path = issue.path || (where ? '' : '(root)');
+  return [where, path].filter(Boolean).join(' ') + `: ${issue.message}`;
 }
 
 /** Raised by parsePolicySet / loadPolicySet; lists every problem, not just the first. */

@@ -7,3 +7,6 @@ export { PolicyValidationError, PolicyViolationError, PolicyApprovalRequiredErro
 export { compileGlob, GlobSyntaxError, type GlobMatcher } from './glob.js';
 export type { PolicyExplanation, ExplainStep, ExplainOutcome } from './explain.js';
 export { policyVersion } from './version.js';
+export { lintPolicySet, type LintFinding, type LintKind } from './lint.js';
+export { PolicyRequestSchema, SubjectSchema, parsePolicyRequest } from './request.js';
+export { policyLineLocator } from './load.js';

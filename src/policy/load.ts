@@ -31,6 +31,13 @@ export function parsePolicyText(text: string, file = '<input>'): PolicySet {
   throw new PolicyValidationError(issues.map(({ segments, path, message }) => ({ path, message, file, line: lineOf(doc, counter, segments) })));
 }
 
+/** Maps a path in a YAML/JSON text to its line, for messages about a valid set (lint findings, test cases). */
+export function policyLineLocator(text: string): (segments: readonly PathSegment[]) => number | undefined {
+  const counter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: counter });
+  return (segments) => lineOf(doc, counter, segments);
+}
+
 /** Read a policy set from a .yaml/.yml/.json file. */
 export function loadPolicySet(file: string): PolicySet {
   let text: string;

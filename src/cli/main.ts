@@ -1,0 +1,30 @@
+import { Command, CommanderError } from 'commander';
+import { registerPolicyCommands } from './policy.js';
+import { EXIT, exitCodeFor } from './io.js';
+
+export function buildProgram(): Command {
+  const program = new Command('tollgate')
+    .description('Durable governance gates: policy, approvals in Slack, budgets and audit on Temporal')
+    .option('--config <file>', 'tollgate.yaml (default: $TOLLGATE_CONFIG or ./tollgate.yaml)')
+    .showHelpAfterError()
+    .exitOverride();
+  registerPolicyCommands(program);
+  return program;
+}
+
+export async function main(argv = process.argv): Promise<number> {
+  try {
+    await buildProgram().parseAsync(argv);
+    return EXIT.ok;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Help and version are successes; everything else commander rejects is bad input.
+      return error.exitCode === 0 ? EXIT.ok : EXIT.badInput;
+    }
+    const { code, lines } = exitCodeFor(error);
+    for (const line of lines) process.stderr.write(`${line}\n`);
+    return code;
+  }
+}
+
+process.exitCode = await main();

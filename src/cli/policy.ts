@@ -1,0 +1,112 @@
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { z } from 'zod';
+import { parse as parseYaml } from 'yaml';
+import {
+  PolicyEngine, PolicyEffect, PolicyRequestSchema, lintPolicySet, loadPolicySet, policyLineLocator,
+  type PolicyExplanation, type PolicyDecision,
+} from '../policy/index.js';
+import { TollgateInputError } from '../errors.js';
+import { CliExit, EXIT, parseArgument, printJson, readJsonArgument } from './io.js';
+
+const at = (file: string, line: number | undefined) => `${file}${line ? `:${line}` : ''}`;
+
+function check(file: string): void {
+  const set = loadPolicySet(file);
+  const findings = lintPolicySet(set);
+  const locate = policyLineLocator(readFileSync(file, 'utf8'));
+  for (const finding of findings) {
+    const index = Number(/\[(\d+)\]/.exec(finding.path)?.[1]);
+    console.log(`${at(file, locate(['rules', index]))} ${finding.path}: ${finding.kind}: ${finding.message}`);
+  }
+  console.log(findings.length === 0
+    ? `${file}: ok, ${set.rules.length} rules, no findings`
+    : `${file}: ${set.rules.length} rules, ${findings.length} finding${findings.length === 1 ? '' : 's'}`);
+  if (findings.length > 0) throw new CliExit(EXIT.outcome);
+}
+
+export function formatDecision(decision: PolicyDecision): string {
+  const rule = decision.rule ? `rule ${decision.rule}` : 'default effect';
+  const reason = decision.reason ? `: ${decision.reason}` : '';
+  return `${decision.effect.toUpperCase()} by ${rule}${reason}  [${decision.policySet}@${decision.policyVersion}]`;
+}
+
+function formatExplanation(explanation: PolicyExplanation): string {
+  const marks = { matched: '✔', not_matched: '✘', not_reached: '·' } as const;
+  return explanation.steps
+    .map((step) => `  ${marks[step.outcome]} ${step.rule} (priority ${step.priority}, ${step.effect}): ${step.reason}`)
+    .join('\n');
+}
+
+function evaluate(file: string, options: { request: string; explain?: boolean; json?: boolean; enforce?: boolean }): void {
+  const engine = new PolicyEngine(loadPolicySet(file));
+  const request = parseArgument(PolicyRequestSchema, readJsonArgument(options.request, '--request'), '--request');
+  const explanation = options.explain ? engine.explain(request) : undefined;
+  const decision = explanation?.decision ?? engine.evaluate(request);
+  if (options.json) printJson(explanation ? { decision, steps: explanation.steps } : decision);
+  else {
+    console.log(formatDecision(decision));
+    if (explanation) console.log(formatExplanation(explanation));
+  }
+  if (options.enforce && decision.effect !== PolicyEffect.ALLOW) throw new CliExit(EXIT.outcome);
+}
+
+const CaseSchema = z.object({
+  name: z.string().optional(),
+  request: PolicyRequestSchema,
+  effect: z.enum([PolicyEffect.ALLOW, PolicyEffect.DENY, PolicyEffect.REQUIRE_APPROVAL]),
+  rule: z.string().nullable().optional(),
+}).strict();
+const CasesSchema = z.union([z.object({ cases: z.array(CaseSchema) }).strict(), z.array(CaseSchema)]);
+
+function runCases(file: string, casesFile: string): void {
+  const engine = new PolicyEngine(loadPolicySet(file));
+  let text: string;
+  try {
+    text = readFileSync(casesFile, 'utf8');
+  } catch {
+    throw new TollgateInputError(`${casesFile}: cannot read the cases file`, 'CASES');
+  }
+  const parsed = CasesSchema.safeParse(parseYaml(text));
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new TollgateInputError(`${casesFile}: ${issue.path.map(String).join('.') || '(root)'}: ${issue.message}`, 'CASES');
+  }
+  const cases = Array.isArray(parsed.data) ? parsed.data : parsed.data.cases;
+  const prefix = Array.isArray(parsed.data) ? [] : ['cases'];
+  const locate = policyLineLocator(text);
+  let failed = 0;
+  cases.forEach((testCase, index) => {
+    const decision = engine.evaluate(testCase.request);
+    const effectOk = decision.effect === testCase.effect;
+    const ruleOk = testCase.rule === undefined || decision.rule === testCase.rule;
+    if (effectOk && ruleOk) return;
+    failed++;
+    const expected = `${testCase.effect}${testCase.rule !== undefined ? ` by ${testCase.rule ?? 'default'}` : ''}`;
+    const got = `${decision.effect} by ${decision.rule ?? 'default'}`;
+    console.log(`${at(casesFile, locate([...prefix, index]))} ${testCase.name ?? `case ${index + 1}`}: expected ${expected}, got ${got}`);
+  });
+  console.log(`${cases.length - failed} passed, ${failed} failed`);
+  if (failed > 0) throw new CliExit(EXIT.outcome);
+}
+
+export function registerPolicyCommands(program: Command): void {
+  const policy = program.command('policy').description('check, evaluate and test policy sets');
+  policy.command('check')
+    .argument('<file>', 'policy set (YAML or JSON)')
+    .description('validate and lint; exit 0 clean, 1 findings, 2 invalid')
+    .action((file: string) => check(file));
+  policy.command('eval')
+    .argument('<file>', 'policy set (YAML or JSON)')
+    .requiredOption('--request <json|@file>', 'the request: {subject, action, resource, context?}')
+    .option('--explain', 'show every rule tried and why it failed or matched')
+    .option('--json', 'print one JSON document')
+    .option('--enforce', 'exit 1 unless the decision is allow')
+    .description('evaluate one request and print the decision')
+    .action((file: string, options) => evaluate(file, options));
+  policy.command('test')
+    .argument('<file>', 'policy set (YAML or JSON)')
+    .argument('<cases>', 'table of cases: {cases: [{name?, request, effect, rule?}]}')
+    .description('run table-driven cases; exit 1 if any fails')
+    .action((file: string, cases: string) => runCases(file, cases));
+}
