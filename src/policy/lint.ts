@@ -147,7 +147,10 @@ export function lintPolicySet(input: PolicySet | CompiledPolicySet): LintFinding
       const allow = rules[j];
       if (allow.rule.effect !== 'allow') continue;
       if (!dimensionCovers(allow.actions, deny.actions) || !dimensionCovers(allow.resources, deny.resources) || !subjectsCover(allow.subjects, deny.subjects)) continue;
-      const guardedKeys = constraintsOf(deny).map((c) => c.key);
+      // Keys whose absence switches the deny off; a deny written with notEquals/notAnyOf/exists:false
+      // still fires when its key is missing, so it already fails closed on that key.
+      const guardedKeys = [...new Set(constraintsOf(deny).filter(failsWhenMissing).map((c) => c.key))];
+      if (guardedKeys.length === 0) continue;
       const allowAlsoNeedsThem = guardedKeys.every((key) => constraintsOf(allow).some((c) => c.key === key && failsWhenMissing(c)));
       if (allowAlsoNeedsThem) continue;
       add('allow_broader_than_deny', allow, deny, `allow rule ${describe(allow)} covers everything deny rule ${describe(deny)} above it covers; when ${guardedKeys.join(', ')} is missing or the deny's conditions fail, the allow lets the request through. Constrain the allow on ${guardedKeys.join(', ')} too, or make the deny unconditional`);

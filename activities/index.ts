@@ -1,0 +1,87 @@
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import type { TollgateConfig } from '../src/config.js';
+import { OperationInputSchema, type OperationInput } from '../src/operation/schema.js';
+import { policyRequestFor } from '../src/operation/request.js';
+import { isCostedResult, UnknownOperationError, type OperationRegistry } from '../src/operation/registry.js';
+import { approvalPlan, ApprovalMetadataError, type ApprovalPlan } from '../src/approval/plan.js';
+import { APPROVAL_ACTION, approverMayDecide, approverSubject, type AuthorityVerdict } from '../src/approval/authority.js';
+import type { PolicyEngine } from '../src/policy/engine.js';
+import type { PolicyDecision, PolicyRequest } from '../src/policy/types.js';
+import type { ApprovalState } from '../src/operation/types.js';
+import type { ApprovalEvent, ApprovalEventSink } from '../src/operation/events.js';
+
+export interface ActivityDependencies {
+  config: TollgateConfig;
+  engine: PolicyEngine;
+  operations: OperationRegistry;
+  approvals: ApprovalEventSink;
+  /** Extra policy context for a request (budget, tenancy, detectors); computed keys win. */
+  enrich?: (input: OperationInput) => Promise<Record<string, unknown>>;
+}
+
+export interface Evaluation {
+  request: PolicyRequest;
+  decision: PolicyDecision;
+  plan?: ApprovalPlan;
+}
+
+/** Activities are thin adapters: each validates its input, calls into src/, and types its failures. */
+export function createActivities(deps: ActivityDependencies) {
+  return {
+    async evaluatePolicy(raw: unknown): Promise<Evaluation> {
+      const parsed = OperationInputSchema.safeParse(raw);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        throw ApplicationFailure.nonRetryable(`invalid operation: ${issue.path.join('.') || 'input'}: ${issue.message}`, 'InvalidOperation');
+      }
+      const input = parsed.data;
+      const request = policyRequestFor(input, await deps.enrich?.(input));
+      const decision = deps.engine.evaluate(request);
+      if (decision.effect !== 'require_approval') return { request, decision };
+      try {
+        return { request, decision, plan: approvalPlan(decision.rule, decision.metadata, deps.config.approvals) };
+      } catch (error) {
+        if (error instanceof ApprovalMetadataError) throw ApplicationFailure.nonRetryable(error.message, 'InvalidPolicyMetadata');
+        throw error;
+      }
+    },
+
+    async checkApprover(args: { identifier: string; request: PolicyRequest; escalatedRoles?: string[] }): Promise<AuthorityVerdict> {
+      const approver = deps.config.approvers.find((entry) => entry.identifier === args.identifier);
+      // The approver's own request goes through the same enrichers (tenancy and so on) as any other.
+      const context = approver && deps.enrich
+        ? await deps.enrich({ subject: approverSubject(approver), action: APPROVAL_ACTION, resource: args.request.resource })
+        : undefined;
+      return approverMayDecide({ ...args, context, directory: deps.config.approvers, engine: deps.engine });
+    },
+
+    async executeOperation(args: {
+      id: string; name: string; args: unknown; request: PolicyRequest; decision: PolicyDecision; approval?: ApprovalState;
+    }): Promise<{ result?: unknown; actualCost?: number }> {
+      let handler;
+      try {
+        handler = deps.operations.get(args.name);
+      } catch (error) {
+        if (error instanceof UnknownOperationError) throw ApplicationFailure.nonRetryable(error.message, 'UnknownOperation');
+        throw error;
+      }
+      const output = await handler(args.args, {
+        operationId: args.id,
+        attempt: Context.current().info.attempt,
+        subject: args.request.subject,
+        action: args.request.action,
+        resource: args.request.resource,
+        decision: args.decision,
+        approval: args.approval,
+      });
+      return isCostedResult(output) ? output : { result: output };
+    },
+
+    /** Tell approvers (Slack or console) what happened; returns where the message lives. */
+    async notifyApproval(event: ApprovalEvent): Promise<{ channel: string; ts: string } | undefined> {
+      return deps.approvals.notify(event);
+    },
+  };
+}
+
+export type TollgateActivities = ReturnType<typeof createActivities>;

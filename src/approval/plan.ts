@@ -1,0 +1,46 @@
+import { parseDuration, isDuration } from '../duration.js';
+
+/** How long to wait, how many approvers, and when to remind and escalate: from rule metadata. */
+export interface ApprovalPlan {
+  timeoutMs: number;
+  required: number;
+  reminderAfterMs: number;
+  escalateAfterMs?: number;
+  escalateTo?: { channel?: string; roles?: string[] };
+  channel?: string;
+}
+
+export class ApprovalMetadataError extends Error {
+  constructor(rule: string | null, field: string, detail: string) {
+    super(`rule ${rule ?? '(default)'} metadata.${field}: ${detail}`);
+    this.name = 'ApprovalMetadataError';
+  }
+}
+
+const asDuration = (rule: string | null, field: string, value: unknown): number => {
+  if (typeof value === 'number' && value > 0) return value;
+  if (!isDuration(value)) throw new ApprovalMetadataError(rule, field, `expected a duration such as "4h", got ${JSON.stringify(value)}`);
+  return parseDuration(value);
+};
+
+export function approvalPlan(rule: string | null, metadata: Record<string, unknown>, defaults: { defaultTimeout: string }): ApprovalPlan {
+  const timeoutMs = metadata.approvalTimeout !== undefined ? asDuration(rule, 'approvalTimeout', metadata.approvalTimeout) : parseDuration(defaults.defaultTimeout);
+  const required = metadata.approvalsRequired ?? 1;
+  if (!Number.isInteger(required) || (required as number) < 1) {
+    throw new ApprovalMetadataError(rule, 'approvalsRequired', `expected a whole number ≥ 1, got ${JSON.stringify(required)}`);
+  }
+  const plan: ApprovalPlan = { timeoutMs, required: required as number, reminderAfterMs: Math.floor(timeoutMs / 2) };
+  if (metadata.escalateAfter !== undefined) {
+    plan.escalateAfterMs = asDuration(rule, 'escalateAfter', metadata.escalateAfter);
+    const target = metadata.escalateTo as { channel?: unknown; roles?: unknown } | undefined;
+    if (target !== undefined && (typeof target !== 'object' || target === null)) {
+      throw new ApprovalMetadataError(rule, 'escalateTo', 'expected { channel?, roles? }');
+    }
+    plan.escalateTo = {
+      channel: typeof target?.channel === 'string' ? target.channel : undefined,
+      roles: Array.isArray(target?.roles) ? target.roles.map(String) : undefined,
+    };
+  }
+  if (typeof metadata.slackChannel === 'string') plan.channel = metadata.slackChannel;
+  return plan;
+}

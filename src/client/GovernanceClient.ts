@@ -1,0 +1,198 @@
+import { randomUUID } from 'node:crypto';
+import {
+  ActivityFailure, ApplicationFailure, CancelledFailure, Client, Connection, WorkflowExecutionAlreadyStartedError,
+  WorkflowFailedError, WorkflowNotFoundError, type WorkflowHandle,
+} from '@temporalio/client';
+import { TypedSearchAttributes } from '@temporalio/common';
+import type { TollgateConfig } from '../config.js';
+import { InfrastructureUnavailableError, TollgateInputError } from '../errors.js';
+import { ApprovalDecisionSchema, OperationInputSchema, type ApprovalDecision, type OperationInput } from '../operation/schema.js';
+import type { OperationResult, OperationStatus, OperationStatusView } from '../operation/types.js';
+import { operationSummary } from '../operation/describe.js';
+import { TERMINAL_STATUSES } from '../operation/types.js';
+import type { PolicyRequest } from '../policy/types.js';
+import { TollgateAction, TollgateApprovalRequestedAt, TollgateRequester, TollgateResource, TollgateRule, TollgateStatus } from '../temporal/searchAttributes.js';
+import { WORKFLOW_TYPE, approvalDecisionSignal, statusQuery } from '../../workflows/definitions.js';
+import type { governedOperation } from '../../workflows/governedOperation.js';
+import { temporalConnectionOptions } from './connection.js';
+import { OperationDeniedError, OperationExpiredError, OperationNotFoundError, OperationOutcomeError, OperationRejectedError } from './errors.js';
+
+export interface OperationHandle {
+  id: string;
+  /** Resolves with the result when the operation completes; rejects with an OperationOutcomeError otherwise. */
+  result(): Promise<OperationResult>;
+  status(): Promise<OperationStatusView>;
+}
+
+export interface PendingApproval {
+  id: string;
+  requester: string;
+  action: string;
+  resource: string;
+  rule: string | null;
+  requestedAt: Date | null;
+  waitingMs: number | null;
+}
+
+export type ApproverRef = string | { identifier: string; slackUserId?: string };
+
+/** What a graph node, an agent tool, the CLI and the Slack receiver call. */
+export class GovernanceClient {
+  readonly temporal: Client;
+  private constructor(readonly config: TollgateConfig, private readonly connection: Connection) {
+    this.temporal = new Client({ connection, namespace: config.temporal.namespace });
+  }
+
+  static async connect(config: TollgateConfig): Promise<GovernanceClient> {
+    const options = temporalConnectionOptions(config);
+    try {
+      return new GovernanceClient(config, await Connection.connect({ ...options, connectTimeout: '5s' }));
+    } catch (error) {
+      throw new InfrastructureUnavailableError(`cannot reach Temporal at ${options.address}: ${(error as Error).message.split('\n')[0]} (start it with \`tollgate start\`, or set temporal.address)`, { cause: error });
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.connection.close();
+  }
+
+  /** Start a governed operation; the same id again returns the existing run. */
+  async submit(raw: OperationInput): Promise<OperationHandle> {
+    const parsed = OperationInputSchema.safeParse(raw);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new TollgateInputError(`operation ${issue.path.join('.') || 'input'}: ${issue.message}`, issue.path.join('.'));
+    }
+    const input = parsed.data;
+    const id = input.id ?? `op-${randomUUID()}`;
+    const { workflow } = this.temporal;
+    try {
+      await workflow.start<typeof governedOperation>(WORKFLOW_TYPE, {
+        workflowId: id,
+        taskQueue: this.config.temporal.taskQueue,
+        args: [{ ...input, id }],
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        workflowIdConflictPolicy: 'USE_EXISTING',
+        typedSearchAttributes: new TypedSearchAttributes([
+          { key: TollgateStatus, value: 'evaluating' },
+          { key: TollgateAction, value: input.action },
+          { key: TollgateResource, value: input.resource },
+          { key: TollgateRequester, value: input.subject.identifier },
+        ]),
+        staticSummary: operationSummary(input),
+      });
+    } catch (error) {
+      // A closed run with this id exists: idempotent submit hands back that run.
+      if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+    }
+    return this.handle(id);
+  }
+
+  /** A pure gate: no operation runs; resolves when allowed (after approval if required). */
+  async authorize(request: PolicyRequest & { id?: string; estimatedCost?: number }): Promise<OperationResult> {
+    return (await this.submit(request)).result();
+  }
+
+  handle(id: string): OperationHandle {
+    const workflow = this.temporal.workflow.getHandle<typeof governedOperation>(id);
+    return { id, result: () => this.resultOf(id, workflow), status: () => this.status(id) };
+  }
+
+  async status(id: string): Promise<OperationStatusView> {
+    const workflow = this.temporal.workflow.getHandle(id);
+    try {
+      return await workflow.query(statusQuery);
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) throw new OperationNotFoundError(id);
+      // Queries on closed workflows need a worker to replay; fall back to what visibility knows.
+      const description = await workflow.describe().catch((e) => {
+        throw e instanceof WorkflowNotFoundError ? new OperationNotFoundError(id) : e;
+      });
+      const status = (description.typedSearchAttributes.get(TollgateStatus) ?? 'evaluating') as OperationStatus;
+      return { id, status, input: { subject: { identifier: description.typedSearchAttributes.get(TollgateRequester) ?? '?' }, action: description.typedSearchAttributes.get(TollgateAction) ?? '?', resource: description.typedSearchAttributes.get(TollgateResource) ?? '?' } };
+    }
+  }
+
+  /** Operations waiting for approval, oldest first; `stuckForMs` keeps only those waiting longer. */
+  async listApprovals(options: { stuckForMs?: number } = {}): Promise<PendingApproval[]> {
+    const clauses = [`WorkflowType = "${WORKFLOW_TYPE}"`, 'ExecutionStatus = "Running"', 'TollgateStatus = "awaiting_approval"'];
+    if (options.stuckForMs !== undefined) clauses.push(`TollgateApprovalRequestedAt < "${new Date(Date.now() - options.stuckForMs).toISOString()}"`);
+    const pending: PendingApproval[] = [];
+    for await (const execution of this.temporal.workflow.list({ query: clauses.join(' AND ') })) {
+      const attributes = execution.typedSearchAttributes;
+      const requestedAt = attributes.get(TollgateApprovalRequestedAt) ?? null;
+      pending.push({
+        id: execution.workflowId,
+        requester: attributes.get(TollgateRequester) ?? '?',
+        action: attributes.get(TollgateAction) ?? '?',
+        resource: attributes.get(TollgateResource) ?? '?',
+        rule: attributes.get(TollgateRule) ?? null,
+        requestedAt,
+        waitingMs: requestedAt ? Date.now() - requestedAt.getTime() : null,
+      });
+    }
+    return pending.sort((a, b) => (a.requestedAt?.getTime() ?? 0) - (b.requestedAt?.getTime() ?? 0));
+  }
+
+  approve(id: string, approver: ApproverRef, notes?: string): Promise<OperationStatusView> {
+    return this.decide(id, { decision: 'approve', approver: typeof approver === 'string' ? { identifier: approver } : approver, notes });
+  }
+
+  reject(id: string, approver: ApproverRef, notes?: string): Promise<OperationStatusView> {
+    return this.decide(id, { decision: 'reject', approver: typeof approver === 'string' ? { identifier: approver } : approver, notes });
+  }
+
+  /**
+   * Send the approvalDecision signal, then wait briefly until the workflow has counted or refused
+   * the vote, so the caller learns whether it took effect.
+   */
+  async decide(id: string, raw: ApprovalDecision, waitMs = 10_000): Promise<OperationStatusView> {
+    const decision = ApprovalDecisionSchema.parse(raw);
+    const before = await this.status(id);
+    if (before.status !== 'awaiting_approval') {
+      throw new OperationOutcomeError(id, terminalOrFailed(before.status), `operation ${id} is not awaiting approval (status: ${before.status})`);
+    }
+    const seen = (view: OperationStatusView) => (view.approval?.votes.length ?? 0) + (view.approval?.refused.length ?? 0);
+    const seenBefore = seen(before);
+    await this.temporal.workflow.getHandle(id).signal(approvalDecisionSignal, decision);
+    const until = Date.now() + waitMs;
+    for (;;) {
+      const view = await this.status(id);
+      if (seen(view) > seenBefore || view.status !== 'awaiting_approval' || Date.now() > until) return view;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  private async resultOf(id: string, workflow: WorkflowHandle<typeof governedOperation>): Promise<OperationResult> {
+    try {
+      return await workflow.result();
+    } catch (error) {
+      throw outcomeError(id, error);
+    }
+  }
+}
+
+function terminalOrFailed(status: OperationStatus): 'denied' | 'rejected' | 'expired' | 'cancelled' | 'failed' {
+  return (TERMINAL_STATUSES.includes(status) && status !== 'completed' ? status : 'failed') as 'denied';
+}
+
+/** Turn a workflow failure into the typed error a caller can branch on. */
+function outcomeError(id: string, error: unknown): Error {
+  if (error instanceof WorkflowNotFoundError) return new OperationNotFoundError(id);
+  if (!(error instanceof WorkflowFailedError)) return error as Error;
+  const cause = error.cause;
+  if (cause instanceof CancelledFailure) return new OperationOutcomeError(id, 'cancelled', `operation ${id} was cancelled`);
+  if (cause instanceof ApplicationFailure) {
+    const details = cause.details?.[0] as never;
+    switch (cause.type) {
+      case 'PolicyViolation':
+      case 'BudgetExceeded':
+        return new OperationDeniedError(id, cause.message, cause.type === 'PolicyViolation' ? details : undefined, cause.type);
+      case 'ApprovalRejected': return new OperationRejectedError(id, cause.message, details);
+      case 'ApprovalExpired': return new OperationExpiredError(id, cause.message, details);
+      default: return new OperationOutcomeError(id, 'failed', cause.message, details);
+    }
+  }
+  if (cause instanceof ActivityFailure) return new OperationOutcomeError(id, 'failed', cause.cause?.message ?? cause.message);
+  return new OperationOutcomeError(id, 'failed', error.message);
+}

@@ -1,0 +1,91 @@
+import { fileURLToPath } from 'node:url';
+import { NativeConnection, Worker, bundleWorkflowCode, type WorkflowBundle } from '@temporalio/worker';
+import { createActivities, type ActivityDependencies } from '../../activities/index.js';
+import type { TollgateConfig } from '../config.js';
+import { temporalConnectionOptions } from '../client/connection.js';
+import { InfrastructureUnavailableError } from '../errors.js';
+import { loadPolicySet } from '../policy/load.js';
+import { PolicyEngine } from '../policy/engine.js';
+import { defaultOperations, type OperationRegistry } from '../operation/registry.js';
+import type { ApprovalEventSink } from '../operation/events.js';
+
+export const WORKFLOWS_PATH = fileURLToPath(new URL('../../workflows/index.ts', import.meta.url));
+
+let bundle: Promise<WorkflowBundle> | undefined;
+/** Bundling the workflow code takes seconds; do it once per process and share it between workers. */
+export function workflowBundle(): Promise<WorkflowBundle> {
+  bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundlerLogger });
+  return bundle;
+}
+
+const quietBundlerLogger = {
+  trace() {}, debug() {}, info() {}, log() {},
+  warn: (message: string) => console.warn(message),
+  error: (message: string) => console.error(message),
+};
+
+export interface TollgateWorkerOptions {
+  config: TollgateConfig;
+  approvals: ApprovalEventSink;
+  operations?: OperationRegistry;
+  enrich?: ActivityDependencies['enrich'];
+  connection?: NativeConnection;
+  identity?: string;
+}
+
+export interface TollgateWorker {
+  worker: Worker;
+  connection: NativeConnection;
+  engine: PolicyEngine;
+  /** Polls until shutdown; resolves when the worker has stopped. */
+  run(): Promise<void>;
+  shutdown(): Promise<void>;
+  /** True once the worker is polling its task queue (what /healthz reports). */
+  isPolling(): boolean;
+}
+
+export async function createTollgateWorker(options: TollgateWorkerOptions): Promise<TollgateWorker> {
+  const { config } = options;
+  const engine = new PolicyEngine(loadPolicySet(config.policy));
+  const ownsConnection = !options.connection;
+  let connection = options.connection;
+  if (!connection) {
+    const connectionOptions = temporalConnectionOptions(config);
+    try {
+      connection = await NativeConnection.connect(connectionOptions);
+    } catch (error) {
+      throw new InfrastructureUnavailableError(`cannot reach Temporal at ${connectionOptions.address}: ${(error as Error).message.split('\n')[0]}`, { cause: error });
+    }
+  }
+  const worker = await Worker.create({
+    connection,
+    namespace: config.temporal.namespace,
+    taskQueue: config.temporal.taskQueue,
+    workflowBundle: await workflowBundle(),
+    ...(options.identity ? { identity: options.identity } : {}),
+    activities: createActivities({
+      config,
+      engine,
+      operations: options.operations ?? defaultOperations,
+      approvals: options.approvals,
+      enrich: options.enrich,
+    }),
+  });
+  let running: Promise<void> | undefined;
+  return {
+    worker,
+    connection,
+    engine,
+    run() {
+      running ??= worker.run().finally(async () => {
+        if (ownsConnection) await connection!.close();
+      });
+      return running;
+    },
+    async shutdown() {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await running;
+    },
+    isPolling: () => worker.getState() === 'RUNNING',
+  };
+}

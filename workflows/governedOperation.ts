@@ -1,0 +1,158 @@
+import {
+  ApplicationFailure, CancellationScope, condition, isCancellation, proxyActivities, proxyLocalActivities,
+  setCurrentDetails, setHandler, upsertSearchAttributes, workflowInfo,
+} from '@temporalio/workflow';
+import type { TollgateActivities } from '../activities/index.js';
+import type { ApprovalDecision, OperationInput } from '../src/operation/schema.js';
+import type { ApprovalState, OperationResult, OperationStatus, OperationStatusView } from '../src/operation/types.js';
+import type { ApprovalEvent } from '../src/operation/events.js';
+import { tallyVote } from '../src/approval/tally.js';
+import { operationDetails } from '../src/operation/describe.js';
+import { TollgateApprovalRequestedAt, TollgateRule, TollgateStatus } from '../src/temporal/searchAttributes.js';
+import { approvalDecisionSignal, statusQuery } from './definitions.js';
+
+// Policy checks are pure CPU work on the worker: local activities skip a task-queue round trip each.
+const { evaluatePolicy, checkApprover } = proxyLocalActivities<TollgateActivities>({
+  startToCloseTimeout: '10s',
+  retry: { maximumAttempts: 5 },
+});
+const { notifyApproval } = proxyActivities<TollgateActivities>({
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '1s', maximumInterval: '1m' },
+});
+const { executeOperation } = proxyActivities<TollgateActivities>({
+  startToCloseTimeout: '10m',
+  retry: { maximumAttempts: 3, nonRetryableErrorTypes: ['UnknownOperation'] },
+});
+
+type Outcome = 'approved' | 'rejected' | 'expired';
+
+export async function governedOperation(input: OperationInput): Promise<OperationResult> {
+  const id = workflowInfo().workflowId;
+  const view: OperationStatusView = { id, status: 'evaluating', input };
+  const inbox: ApprovalDecision[] = [];
+  setHandler(statusQuery, () => view);
+  setHandler(approvalDecisionSignal, (decision) => void inbox.push(decision));
+
+  const setStatus = (status: OperationStatus) => {
+    view.status = status;
+    upsertSearchAttributes([{ key: TollgateStatus, value: status }]);
+    setCurrentDetails(operationDetails(view));
+  };
+  const notify = (event: ApprovalEvent) => (view.approval ? notifyApproval(event) : Promise.resolve(undefined));
+  const fail = (status: OperationStatus, type: string, message: string, details: unknown) => {
+    setStatus(status);
+    view.error = message;
+    return ApplicationFailure.create({ type, message, nonRetryable: true, details: [details] });
+  };
+
+  try {
+    const { request, decision, plan } = await evaluatePolicy(input);
+    view.decision = decision;
+    upsertSearchAttributes([{ key: TollgateRule, value: decision.rule ?? '(default)' }]);
+    if (decision.effect === 'deny') {
+      throw fail('denied', 'PolicyViolation', `denied by ${decision.rule ? `rule ${decision.rule}` : 'the default effect'}${decision.reason ? `: ${decision.reason}` : ''}`, decision);
+    }
+
+    if (decision.effect === 'require_approval' && plan) {
+      const requestedAt = Date.now(); // workflow time: deterministic on replay
+      const approval: ApprovalState = {
+        required: plan.required, votes: [], refused: [], escalated: false,
+        requestedAt: new Date(requestedAt).toISOString(),
+        deadline: new Date(requestedAt + plan.timeoutMs).toISOString(),
+      };
+      view.approval = approval;
+      upsertSearchAttributes([{ key: TollgateApprovalRequestedAt, value: new Date(requestedAt) }]);
+      setStatus('awaiting_approval');
+      const message = await notify({ kind: 'requested', view, plan });
+      if (message) approval.message = message;
+
+      const outcome = await waitForApproval(approval, requestedAt, plan.reminderAfterMs, plan.escalateAfterMs, async (kind) => {
+        if (kind === 'escalated') {
+          approval.escalated = true;
+          approval.escalatedTo = plan.escalateTo;
+        }
+        await notify(kind === 'escalated' ? { kind, view, plan } : { kind, view });
+      }, async (vote) => {
+        const verdict = await checkApprover({ identifier: vote.approver.identifier, request, escalatedRoles: approval.escalated ? plan.escalateTo?.roles : undefined });
+        const recorded = { ...vote, at: new Date().toISOString() };
+        if (!verdict.allowed) {
+          approval.refused.push({ ...recorded, reason: verdict.reason });
+          return undefined;
+        }
+        const tally = tallyVote(approval, recorded);
+        if (tally.kind === 'pending') await notify({ kind: 'progress', view });
+        return tally.kind === 'approved' ? 'approved' : tally.kind === 'rejected' ? 'rejected' : undefined;
+      }, inbox);
+
+      if (outcome !== 'approved') {
+        await notify({ kind: 'closed', view, outcome });
+        throw outcome === 'rejected'
+          ? fail('rejected', 'ApprovalRejected', `rejected by ${approval.votes.at(-1)?.approver.identifier}${approval.votes.at(-1)?.notes ? `: ${approval.votes.at(-1)?.notes}` : ''}`, approval)
+          : fail('expired', 'ApprovalExpired', `no decision before the deadline ${approval.deadline}`, approval);
+      }
+      await notify({ kind: 'closed', view, outcome });
+    }
+
+    let result: unknown;
+    if (input.operation) {
+      setStatus('executing');
+      try {
+        ({ result } = await executeOperation({ id, name: input.operation.name, args: input.operation.args, request, decision, approval: view.approval }));
+      } catch (error) {
+        if (isCancellation(error)) throw error;
+        throw fail('failed', 'OperationFailed', `operation ${input.operation.name} failed: ${(error as Error).cause instanceof Error ? ((error as Error).cause as Error).message : (error as Error).message}`, { operation: input.operation.name });
+      }
+    }
+    setStatus('completed');
+    return { id, status: 'completed', decision, approval: view.approval, result };
+  } catch (error) {
+    if (isCancellation(error)) {
+      // Cleanup must run even though the workflow is being cancelled.
+      await CancellationScope.nonCancellable(async () => {
+        setStatus('cancelled');
+        await notify({ kind: 'closed', view, outcome: 'cancelled' });
+      });
+    }
+    throw error;
+  }
+}
+
+/**
+ * Wait for votes, a reminder, an escalation or the deadline, whichever comes first. Durable timers
+ * (condition with a timeout) survive worker and server restarts; no cron is involved.
+ */
+async function waitForApproval(
+  approval: ApprovalState,
+  requestedAt: number,
+  reminderAfterMs: number,
+  escalateAfterMs: number | undefined,
+  announce: (kind: 'reminder' | 'escalated') => Promise<void>,
+  count: (vote: ApprovalDecision) => Promise<Outcome | undefined>,
+  inbox: ApprovalDecision[],
+): Promise<Outcome> {
+  const deadline = Date.parse(approval.deadline);
+  let reminded = false;
+  for (;;) {
+    const vote = inbox.shift();
+    if (vote) {
+      const outcome = await count(vote);
+      if (outcome) return outcome;
+      continue;
+    }
+    const now = Date.now();
+    if (now >= deadline) return 'expired';
+    const remindAt = reminded ? Infinity : requestedAt + reminderAfterMs;
+    const escalateAt = approval.escalated || escalateAfterMs === undefined ? Infinity : requestedAt + escalateAfterMs;
+    if (now >= escalateAt) {
+      await announce('escalated');
+      continue;
+    }
+    if (now >= remindAt) {
+      reminded = true;
+      await announce('reminder');
+      continue;
+    }
+    await condition(() => inbox.length > 0, Math.min(deadline, remindAt, escalateAt) - now);
+  }
+}

@@ -1,0 +1,1 @@
+export { governedOperation } from './governedOperation.js';
