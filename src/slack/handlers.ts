@@ -1,0 +1,128 @@
+/**
+ * The Approve / Reject listeners. Each one acknowledges first (Slack allows three seconds),
+ * then checks the click, then signals the workflow. The workflow updates the approval
+ * message itself, through the notifier, once it has accepted the decision.
+ */
+import type { App, BlockAction, ButtonAction, ViewSubmitAction } from '@slack/bolt';
+import type { WebClient } from '@slack/web-api';
+import type { Logger } from '../log.js';
+import { OPERATION_ID } from '../operation/schema.js';
+import {
+  APPROVE_ACTION_ID,
+  REJECT_ACTION_ID,
+  REJECT_MODAL_CALLBACK_ID,
+  REJECT_REASON_ACTION_ID,
+  REJECT_REASON_BLOCK_ID,
+  REJECT_REASON_MAX,
+  readRejectModalMetadata,
+  rejectReasonModal,
+} from './blocks.js';
+import { code } from './mrkdwn.js';
+import { precheckClick, type ClickPrecheck } from './precheck.js';
+import type { ApprovalGateway, ApproverDirectory } from './types.js';
+
+export interface ApprovalHandlerDeps {
+  gateway: ApprovalGateway;
+  directory: ApproverDirectory;
+  logger: Logger;
+}
+
+const UNAVAILABLE = 'Tollgate could not reach the workflow service, so nothing changed. Please try again in a moment.';
+
+export function registerApprovalHandlers(app: App, deps: ApprovalHandlerDeps): void {
+  const { gateway, logger } = deps;
+
+  app.action<BlockAction<ButtonAction>>({ type: 'block_actions', action_id: APPROVE_ACTION_ID }, async ({ ack, body, action, client }) => {
+    await ack();
+    const userId = body.user.id;
+    const tell = replier(client, logger, { channel: clickChannel(body), user: userId, threadTs: body.message?.thread_ts });
+    const operationId = action.value ?? '';
+    try {
+      const checked = await check(deps, operationId, userId, 'approve');
+      if (!checked.ok) return await tell(checked.reason);
+      await gateway.decide(operationId, {
+        decision: 'approve',
+        approver: { identifier: checked.approver.identifier, slackUserId: userId },
+      });
+      logger.info({ operationId, approver: checked.approver.identifier }, 'approval sent to workflow');
+      await tell(`:white_check_mark: Your approval of ${code(operationId)} was recorded. The message updates once the workflow accepts it.`);
+    } catch (error) {
+      logger.error({ operationId, err: (error as Error).message }, 'could not handle Approve click');
+      await tell(UNAVAILABLE);
+    }
+  });
+
+  app.action<BlockAction<ButtonAction>>({ type: 'block_actions', action_id: REJECT_ACTION_ID }, async ({ ack, body, action, client }) => {
+    await ack();
+    const userId = body.user.id;
+    const channel = clickChannel(body);
+    const tell = replier(client, logger, { channel, user: userId, threadTs: body.message?.thread_ts });
+    const operationId = action.value ?? '';
+    try {
+      const checked = await check(deps, operationId, userId, 'reject');
+      if (!checked.ok) return await tell(checked.reason);
+      const messageTs = body.message?.ts ?? (body.container?.message_ts as string | undefined);
+      await client.views.open({ trigger_id: body.trigger_id, view: rejectReasonModal(operationId, channel, messageTs) });
+    } catch (error) {
+      logger.error({ operationId, err: (error as Error).message }, 'could not handle Reject click');
+      await tell(UNAVAILABLE);
+    }
+  });
+
+  app.view<ViewSubmitAction>({ type: 'view_submission', callback_id: REJECT_MODAL_CALLBACK_ID }, async ({ ack, body, view, client }) => {
+    await ack();
+    const userId = body.user.id;
+    const metadata = readRejectModalMetadata(view.private_metadata);
+    if (!metadata) {
+      logger.warn({ user: userId }, 'reject modal submitted without valid private_metadata; ignored');
+      return;
+    }
+    const { operationId } = metadata;
+    const tell = replier(client, logger, { channel: metadata.channel, user: userId });
+    try {
+      // Re-check: the request may have been decided while the modal was open.
+      const checked = await check(deps, operationId, userId, 'reject');
+      if (!checked.ok) return await tell(checked.reason);
+      const reason = view.state.values[REJECT_REASON_BLOCK_ID]?.[REJECT_REASON_ACTION_ID]?.value?.trim();
+      await gateway.decide(operationId, {
+        decision: 'reject',
+        approver: { identifier: checked.approver.identifier, slackUserId: userId },
+        ...(reason ? { notes: reason.slice(0, REJECT_REASON_MAX) } : {}),
+      });
+      logger.info({ operationId, approver: checked.approver.identifier }, 'rejection sent to workflow');
+      await tell(`:x: Your rejection of ${code(operationId)} was recorded.`);
+    } catch (error) {
+      logger.error({ operationId, err: (error as Error).message }, 'could not handle reject submission');
+      await tell(UNAVAILABLE);
+    }
+  });
+}
+
+async function check(deps: ApprovalHandlerDeps, operationId: string, slackUserId: string, decision: 'approve' | 'reject'): Promise<ClickPrecheck> {
+  const approver = await deps.directory.bySlackUser(slackUserId);
+  // Only approvers learn whether an operation exists, and a malformed id never reaches Temporal.
+  const found = approver && OPERATION_ID.test(operationId) ? await deps.gateway.describe(operationId) : null;
+  return precheckClick({ operationId, decision, approver, found });
+}
+
+function clickChannel(body: BlockAction): string | undefined {
+  return body.channel?.id ?? (body.container?.channel_id as string | undefined);
+}
+
+/**
+ * Answers only the person who clicked: ephemeral in the channel of the message, or a DM
+ * from the app when there is no channel (App Home, a lost modal context).
+ */
+function replier(client: WebClient, logger: Logger, where: { channel?: string; user: string; threadTs?: string }) {
+  return async (text: string): Promise<void> => {
+    try {
+      if (where.channel) {
+        await client.chat.postEphemeral({ channel: where.channel, user: where.user, text, ...(where.threadTs ? { thread_ts: where.threadTs } : {}) });
+      } else {
+        await client.chat.postMessage({ channel: where.user, text });
+      }
+    } catch (error) {
+      logger.warn({ user: where.user, err: (error as Error).message }, 'could not send Slack reply');
+    }
+  };
+}

@@ -1,0 +1,115 @@
+/**
+ * The contracts between the Slack side and the rest of Tollgate. The Bolt handlers talk to
+ * workflows through `ApprovalGateway` (implemented by GovernanceClient), so nothing under
+ * src/slack imports Temporal.
+ */
+import type { ApprovalDecision } from '../operation/schema.js';
+import type { ApprovalVote, OperationStatusView } from '../operation/types.js';
+import type { PolicySubject } from '../policy/types.js';
+
+/** Implemented by GovernanceClient; lets the Bolt handlers talk to workflows without importing Temporal. */
+export interface ApprovalGateway {
+  /** null when no such workflow exists */
+  describe(operationId: string): Promise<{ view: OperationStatusView; running: boolean } | null>;
+  /** Sends the `approvalDecision` signal. */
+  decide(operationId: string, decision: ApprovalDecision): Promise<void>;
+}
+
+/** One person who may click Approve/Reject, as the policy engine sees them. */
+export interface DirectoryApprover {
+  identifier: string;
+  slackUserId?: string;
+  roles: string[];
+  attributes: Record<string, unknown>;
+  tags: Record<string, string>;
+}
+
+/** Who the approvers are: `approvers` from config plus members of Slack user groups. */
+export interface ApproverDirectory {
+  bySlackUser(slackUserId: string): Promise<DirectoryApprover | null>;
+  byIdentifier(identifier: string): Promise<DirectoryApprover | null>;
+  /** Approvers holding any of `roles` (all approvers when `roles` is empty), for mentions. */
+  withRoles(roles: readonly string[]): Promise<DirectoryApprover[]>;
+}
+
+export interface ApproverRef {
+  identifier: string;
+  slackUserId?: string;
+}
+
+/** Everything the approval message shows. Built from the workflow's status view by `approvalMessageInput`. */
+export interface ApprovalMessageInput {
+  operationId: string;
+  /** The requester. */
+  subject: PolicySubject;
+  action: string;
+  resource: string;
+  rule: {
+    name: string | null;
+    description?: string | null;
+    /** The matching rule's metadata; `slackChannel` routes the request to another channel. */
+    metadata?: Record<string, unknown>;
+  };
+  policy?: { set: string; version: string };
+  estimatedCost?: number;
+  /** Raw request context; the builders redact it. */
+  context?: Record<string, unknown>;
+  /** ISO time after which the request expires. */
+  deadline: string;
+  /** ISO time the approval was requested; bounds the idempotency scan of channel history. */
+  requestedAt?: string;
+  requiredApprovals: number;
+  temporal: { uiUrl: string; namespace: string };
+}
+
+export interface ApprovalProgress {
+  required: number;
+  votes: readonly ApprovalVote[];
+}
+
+export type ApprovalOutcomeKind = 'approved' | 'rejected' | 'expired' | 'cancelled';
+
+export interface ApprovalOutcome {
+  outcome: ApprovalOutcomeKind;
+  /** Who decided; several approvers when a quorum approved. Empty for expiry. */
+  decidedBy?: ApproverRef | readonly ApproverRef[];
+  /** ISO time of the decision. */
+  at: string;
+  note?: string;
+}
+
+export interface EscalationInput extends ApprovalMessageInput {
+  escalateTo?: {
+    /** Approver roles to mention; resolved through the directory when the notifier has one. */
+    roles?: string[];
+    /** Slack user ids to mention directly. */
+    mentions?: string[];
+  };
+}
+
+export interface BudgetAlert {
+  scope: 'user' | 'team' | 'org';
+  /** The user id, team id, or org name the budget belongs to. */
+  id: string;
+  /** The period the budget covers, e.g. `2025-11` for a month; part of the idempotency key. */
+  period: string;
+  /** The fraction that was crossed, e.g. 0.9. */
+  threshold: number;
+  spent: number;
+  limit: number;
+}
+
+export interface SlackMessage {
+  text: string;
+  blocks: unknown[];
+}
+
+export interface MessageRef {
+  channel: string;
+  ts: string;
+}
+
+/** pg `Pool`/`Client`-compatible; PGlite fits with a one-line adapter. */
+export interface Queryable {
+  query(text: string, params?: unknown[]): Promise<{ rows: any[] }>;
+}

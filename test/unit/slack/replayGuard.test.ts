@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { SignatureReplayCache, judgeSlackRequest } from '../../../src/slack/replayGuard.js';
+import { signature } from '../../support/slackSigning.js';
+
+const secret = 'test-signing-secret';
+const nowMs = 1_700_000_000_000;
+const nowSec = nowMs / 1000;
+
+function judge(cache: SignatureReplayCache, body: string, timestamp: number, sig = signature(secret, timestamp, body)) {
+  return judgeSlackRequest({ signingSecret: secret, body, signature: sig, timestamp: String(timestamp), cache, nowMs });
+}
+
+describe('judgeSlackRequest', () => {
+  it('passes a fresh signed request once and refuses the identical one after', () => {
+    const cache = new SignatureReplayCache(300, () => nowMs);
+    expect(judge(cache, 'payload=a', nowSec)).toBe('pass');
+    expect(judge(cache, 'payload=a', nowSec)).toBe('replay');
+    expect(judge(cache, 'payload=b', nowSec)).toBe('pass');
+  });
+
+  it('leaves forged and stale requests to Bolt (which refuses them) without remembering them', () => {
+    const cache = new SignatureReplayCache(300, () => nowMs);
+    expect(judge(cache, 'payload=a', nowSec, 'v0=deadbeef')).toBe('pass');
+    expect(judge(cache, 'payload=a', nowSec - 360)).toBe('pass');
+    expect(judgeSlackRequest({ signingSecret: secret, body: 'x', signature: undefined, timestamp: undefined, cache, nowMs })).toBe('pass');
+    expect(cache.size).toBe(0);
+  });
+
+  it('refuses requests dated more than five minutes in the future, which Bolt would accept', () => {
+    const cache = new SignatureReplayCache(300, () => nowMs);
+    expect(judge(cache, 'payload=a', nowSec + 301)).toBe('future');
+    expect(judge(cache, 'payload=a', nowSec + 60)).toBe('pass');
+  });
+});
+
+describe('SignatureReplayCache', () => {
+  it('forgets a signature once its timestamp is stale, so memory stays bounded', () => {
+    let now = nowMs;
+    const cache = new SignatureReplayCache(300, () => now);
+    expect(cache.admit('v0=1', nowSec)).toBe(true);
+    expect(cache.admit('v0=1', nowSec)).toBe(false);
+    now += 302_000;
+    expect(cache.admit('v0=2', now / 1000)).toBe(true);
+    expect(cache.size).toBe(1);
+  });
+});
