@@ -4,6 +4,9 @@ import { z } from 'zod';
 import { parse as parseYaml } from 'yaml';
 import { DURATION_HINT, isDuration } from './duration.js';
 import { TollgateInputError } from './errors.js';
+import { presetPath } from './patterns/presets.js';
+
+const PRESET_PREFIX = 'preset:';
 
 const duration = z.string().refine(isDuration, { message: `expected ${DURATION_HINT}` });
 
@@ -62,14 +65,23 @@ const BudgetsSchema = z.object({
   teamKey: z.string().default('subject.attributes.team_id'),
 }).strict();
 
+const SecuritySchema = z.object({
+  /** Hosts a tool call's `url` argument may reach (`api.example.com`, `*.example.com`). */
+  domainAllowlist: z.array(z.string()).default([]),
+  /** Directories a tool call's `path` argument may touch; sets `path_whitelisted` when given. */
+  pathAllowlist: z.array(z.string()).optional(),
+}).strict();
+
 export const ConfigSchema = z.object({
-  policy: z.string().default('./policies/enterprise.yaml'),
+  /** A policy set file, or `preset:NAME` for a shipped preset (enterprise, tenant-isolation, ...). */
+  policy: z.string().min(1).default('preset:enterprise'),
   temporal: TemporalSchema.default(TemporalSchema.parse({})),
   database: DatabaseSchema.default(DatabaseSchema.parse({})),
   slack: SlackSchema.default(SlackSchema.parse({})),
   approvers: z.array(ApproverSchema).default([]),
   approvals: z.object({ defaultTimeout: duration.default('24h') }).strict().default({ defaultTimeout: '24h' }),
   budgets: BudgetsSchema.default(BudgetsSchema.parse({})),
+  security: SecuritySchema.default(SecuritySchema.parse({})),
   server: z.object({ port: z.number().int().min(0).default(3000) }).strict().default({ port: 3000 }),
 }).strict();
 
@@ -118,7 +130,13 @@ export function parseConfig(
   if (env.TEMPORAL_ADDRESS) config.temporal.address = env.TEMPORAL_ADDRESS;
   if (env.TEMPORAL_NAMESPACE) config.temporal.namespace = env.TEMPORAL_NAMESPACE;
   const baseDir = options.baseDir ?? process.cwd();
-  return { ...config, policy: resolve(baseDir, config.policy), secrets: readSecrets(env), baseDir, source: options.source ?? null };
+  let policy: string;
+  try {
+    policy = config.policy.startsWith(PRESET_PREFIX) ? presetPath(config.policy.slice(PRESET_PREFIX.length)) : resolve(baseDir, config.policy);
+  } catch (error) {
+    throw new TollgateInputError(`${where}: policy: ${(error as Error).message}`, 'policy');
+  }
+  return { ...config, policy, secrets: readSecrets(env), baseDir, source: options.source ?? null };
 }
 
 /**

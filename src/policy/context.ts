@@ -3,6 +3,7 @@ import type { PolicyRequest } from './types.js';
 const hasOwn = Object.prototype.hasOwnProperty;
 const EMPTY_LIST: readonly string[] = Object.freeze([]);
 const EMPTY_RECORD = Object.freeze({});
+const ARRAY_INDEX = /^(0|[1-9]\d*)$/;
 
 /**
  * Look up a dotted key in the merged context `{ action, resource, subject, ...request.context }`
@@ -19,8 +20,10 @@ export function lookup(request: PolicyRequest, segments: readonly string[]): unk
   } else if (head === 'resource') {
     value = request.resource;
   } else if (head === 'subject') {
-    if (segments.length === 1) return request.subject;
     const subject = request.subject;
+    if (segments.length === 1) {
+      return { identifier: subject.identifier, roles: subject.roles ?? EMPTY_LIST, attributes: subject.attributes ?? EMPTY_RECORD, tags: subject.tags ?? EMPTY_RECORD };
+    }
     const field = segments[1];
     // The merged context always has roles/attributes/tags, even when the request left them out.
     if (field === 'identifier') value = subject.identifier;
@@ -39,7 +42,8 @@ function descend(value: unknown, segments: readonly string[], from: number): unk
   for (let i = from; i < segments.length; i++) {
     if (value === null || typeof value !== 'object') return undefined;
     const segment = segments[i];
-    if (!hasOwn.call(value, segment)) return undefined;
+    // JSON arrays have indices, not a `length` key.
+    if (Array.isArray(value) ? !ARRAY_INDEX.test(segment) || Number(segment) >= value.length : !hasOwn.call(value, segment)) return undefined;
     value = (value as Record<string, unknown>)[segment];
   }
   return value;

@@ -29,8 +29,12 @@ export interface GlobMatcher {
   test(value: string): boolean;
 }
 
-const REGEX_SPECIAL = /[\\^$.*+?()[\]{}|/-]/g;
+// Regexes use the `u` flag so that `?` is one character even outside the BMP (an emoji), and
+// `u` refuses needless escapes, so text outside and inside a class is escaped differently.
+const REGEX_SPECIAL = /[\\^$.*+?()[\]{}|/]/g;
+const CLASS_SPECIAL = /[\\\]^[-]/g;
 const escapeRegex = (text: string) => text.replace(REGEX_SPECIAL, '\\$&');
+const escapeClass = (text: string) => text.replace(CLASS_SPECIAL, '\\$&');
 
 function tokenize(pattern: string): Token[] {
   const tokens: Token[] = [];
@@ -91,10 +95,10 @@ function classToRegex(pattern: string, body: string): string {
       let skip = 2;
       if (end === '\\') { end = body[i + 3] ?? '\\'; skip = 3; }
       if (end < char) throw new GlobSyntaxError(pattern, `range "${char}-${end}" is out of order`);
-      out += `${escapeRegex(char)}-${escapeRegex(end)}`;
+      out += `${escapeClass(char)}-${escapeClass(end)}`;
       i += skip;
     } else {
-      out += escapeRegex(char);
+      out += escapeClass(char);
     }
   }
   return `[${negate ? '^' : ''}${out}]`;
@@ -135,6 +139,6 @@ export function compileGlob(pattern: string): GlobMatcher {
       case 'class': return token.source;
     }
   }).join('');
-  const regex = new RegExp(`^${source}$`);
+  const regex = new RegExp(`^${source}$`, 'u');
   return { ...base, literal: null, test: (value) => regex.test(value) };
 }

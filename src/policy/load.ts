@@ -22,7 +22,7 @@ export function parsePolicyText(text: string, file = '<input>'): PolicySet {
     throw new PolicyValidationError(doc.errors.map((error): PolicyIssue => ({
       path: '',
       file,
-      line: error.linePos?.[0]?.line,
+      line: counter.linePos(error.pos[0]).line,
       message: `not valid YAML or JSON: ${error.message.split('\n')[0]}`,
     })));
   }

@@ -1,0 +1,89 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { TollgateConfig } from '../config.js';
+import { logger } from '../log.js';
+import { GovernanceClient } from '../client/GovernanceClient.js';
+import { approvalGateway } from '../client/gateway.js';
+import { openStore, type Store } from '../store/index.js';
+import { createApproverDirectory, createNotifier, createSlackApp, NotifierApprovalSink, type TollgateSlackApp } from '../slack/index.js';
+import type { OperationRegistry } from '../operation/registry.js';
+import { createTollgateWorker, type TollgateWorker } from './worker.js';
+import { healthHandler } from './health.js';
+import { policyContextEnricher } from './enrich.js';
+
+export interface ServiceOptions {
+  config: TollgateConfig;
+  operations?: OperationRegistry;
+  /** Serve the embedded database from this process when no database url is configured. */
+  serveEmbeddedDatabase?: boolean;
+}
+
+export interface RunningService {
+  worker: TollgateWorker;
+  store: Store;
+  client: GovernanceClient;
+  /** The port /healthz (and /slack/events, when Slack is configured) listens on. */
+  port: number;
+  slack?: TollgateSlackApp;
+  stop(): Promise<void>;
+}
+
+/**
+ * The long-running process: SQL store, Temporal worker, Slack receiver (HTTP or Socket Mode) and
+ * /healthz. Stops everything it started, in reverse order.
+ */
+export async function startService(options: ServiceOptions): Promise<RunningService> {
+  const { config } = options;
+  const log = logger.child({ component: 'service' });
+  const stops: Array<() => Promise<unknown>> = [];
+  const stop = async () => {
+    for (const step of stops.reverse()) await step().catch((error) => log.error({ err: error }, 'error while stopping'));
+    stops.length = 0;
+  };
+  try {
+    const store = await openStore(config, { serveEmbedded: options.serveEmbeddedDatabase ?? true });
+    stops.push(() => store.close());
+    log.info({ database: store.kind }, 'database ready');
+
+    const client = await GovernanceClient.connect(config);
+    stops.push(() => client.close());
+    const directory = createApproverDirectory(config);
+    const notifier = createNotifier(config, store.pool, { directory });
+    const worker = await createTollgateWorker({
+      config,
+      operations: options.operations,
+      approvals: new NotifierApprovalSink(notifier, config.temporal),
+      enrich: policyContextEnricher(config),
+    });
+    const running = worker.run();
+    stops.push(() => worker.shutdown().then(() => running));
+
+    const health = healthHandler(() => ({ worker: worker.isPolling(), database: true }));
+    let port: number;
+    let slack: TollgateSlackApp | undefined;
+    if (config.secrets.slackBotToken) {
+      slack = createSlackApp({
+        config,
+        gateway: approvalGateway(client),
+        directory,
+        customRoutes: [{ path: '/healthz', method: ['GET'], handler: health }],
+      });
+      ({ port } = await slack.start(config.server.port));
+      stops.push(() => slack!.stop());
+      log.info({ port, mode: slack.mode }, 'Slack receiver listening');
+    } else {
+      const server: Server = createServer((req, res) => {
+        if (req.method === 'GET' && req.url?.split('?')[0] === '/healthz') return health(req, res);
+        res.writeHead(404).end();
+      });
+      await new Promise<void>((resolve, reject) => server.once('error', reject).listen(config.server.port, '127.0.0.1', resolve));
+      port = (server.address() as AddressInfo).port;
+      stops.push(() => new Promise((resolve) => server.close(resolve)));
+      log.info({ port }, 'no SLACK_BOT_TOKEN: approvals go to the console; /healthz listening');
+    }
+    return { worker, store, client, port, slack, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
