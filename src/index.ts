@@ -5,3 +5,9 @@ export { TollgateInputError, InfrastructureUnavailableError } from './errors.js'
 export { parseDuration, formatDuration } from './duration.js';
 export { OperationInputSchema, ApprovalDecisionSchema, type OperationInput, type ApprovalDecision } from './operation/schema.js';
 export type { OperationStatus, OperationStatusView, OperationResult, ApprovalState, ApprovalVote } from './operation/types.js';
+export { GovernanceClient, type OperationHandle, type PendingApproval, type ApproverRef } from './client/GovernanceClient.js';
+export { OperationOutcomeError, OperationDeniedError, OperationRejectedError, OperationExpiredError, OperationNotFoundError } from './client/errors.js';
+export { OperationRegistry, registerOperation, defaultOperations, type OperationHandler, type OperationContext } from './operation/registry.js';
+export { createTollgateWorker, type TollgateWorker, type TollgateWorkerOptions } from './service/worker.js';
+export { startService, type RunningService, type ServiceOptions } from './service/service.js';
+export * as patterns from './patterns/index.js';

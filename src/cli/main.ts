@@ -1,5 +1,8 @@
 import { Command, CommanderError } from 'commander';
 import { registerPolicyCommands } from './policy.js';
+import { registerOperationCommands } from './operations.js';
+import { registerApprovalCommands } from './approvals.js';
+import { registerServiceCommands } from './service.js';
 import { EXIT, exitCodeFor } from './io.js';
 
 export function buildProgram(): Command {
@@ -8,7 +11,10 @@ export function buildProgram(): Command {
     .option('--config <file>', 'tollgate.yaml (default: $TOLLGATE_CONFIG or ./tollgate.yaml)')
     .showHelpAfterError()
     .exitOverride();
+  registerServiceCommands(program);
   registerPolicyCommands(program);
+  registerOperationCommands(program);
+  registerApprovalCommands(program);
   return program;
 }
 
