@@ -1,0 +1,18 @@
+/**
+ * Run the reporting graph against `npm start` (or `tollgate start`) in another terminal:
+ *   npx tsx examples/graph/run.ts
+ * The summarise node waits for a manager; approve it with the command it prints.
+ */
+import { GovernanceClient, loadConfig } from '../../src/index.js';
+import { runReportGraph } from './reportGraph.js';
+
+const client = await GovernanceClient.connect(loadConfig(process.env.TOLLGATE_CONFIG));
+try {
+  const state = await runReportGraph(client, `report-${Date.now().toString(36)}`, {
+    onApprovalNeeded: (id) => console.log(`\nwaiting for a manager. In another terminal run:\n  npx tollgate approvals approve ${id} --as alice --note "fine"\n`),
+  });
+  for (const line of state.log) console.log(line);
+  console.log(`published via ${state.published}: ${state.summary}`);
+} finally {
+  await client.close();
+}

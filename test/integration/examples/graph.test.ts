@@ -1,0 +1,48 @@
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { startTestTemporal, type TestTemporal } from '../../support/temporal.js';
+import { RecordingApprovalSink, quietTemporalRuntime } from '../../support/governance.js';
+import { GovernanceClient } from '../../../src/client/GovernanceClient.js';
+import { createTollgateWorker, type TollgateWorker } from '../../../src/service/worker.js';
+import { parseConfig } from '../../../src/config.js';
+import { runReportGraph } from '../../../examples/graph/reportGraph.js';
+
+let temporal: TestTemporal;
+let worker: TollgateWorker;
+let client: GovernanceClient;
+
+beforeAll(async () => {
+  quietTemporalRuntime();
+  temporal = await startTestTemporal();
+  const config = parseConfig({
+    policy: 'preset:enterprise',
+    temporal: { address: temporal.address, taskQueue: 'graph-example' },
+    approvers: [{ identifier: 'alice', roles: ['manager'] }],
+  }, { env: {} });
+  worker = await createTollgateWorker({ config, approvals: new RecordingApprovalSink(), connection: temporal.nativeConnection });
+  void worker.run();
+  client = await GovernanceClient.connect(config);
+});
+
+afterAll(async () => {
+  await client?.close();
+  await worker?.shutdown();
+  await temporal?.close();
+});
+
+it('runs the example graph: allowed read, approval-gated model call, denied shell tool, safe fallback', async () => {
+  const waitedFor: string[] = [];
+  const state = await runReportGraph(client, `graph-${Date.now()}`, {
+    onApprovalNeeded: async (id) => {
+      waitedFor.push(id);
+      await client.approve(id, 'alice', 'fine');
+    },
+  });
+  expect(waitedFor).toHaveLength(1);
+  expect(state.log).toEqual([
+    'fetch: allow by analyst_readonly',
+    'summarise: approved by alice',
+    'publish_via_shell: denied by block_dangerous_tools; falling back',
+    'publish_via_safe_tool: allow by allow_safe_tools',
+  ]);
+  expect(state.published).toBe('web_search');
+});
