@@ -27,6 +27,15 @@ export interface Evaluation {
 
 /** Activities are thin adapters: each validates its input, calls into src/, and types its failures. */
 export function createActivities(deps: ActivityDependencies) {
+  async function verdictFor(identifier: string, request: PolicyRequest, escalatedRoles?: string[]): Promise<AuthorityVerdict> {
+    const approver = deps.config.approvers.find((entry) => entry.identifier === identifier);
+    // The approver's own request goes through the same enrichers (tenancy and so on) as any other.
+    const context = approver && deps.enrich
+      ? await deps.enrich({ subject: approverSubject(approver), action: APPROVAL_ACTION, resource: request.resource })
+      : undefined;
+    return approverMayDecide({ identifier, request, escalatedRoles, context, directory: deps.config.approvers, engine: deps.engine });
+  }
+
   return {
     async evaluatePolicy(raw: unknown): Promise<Evaluation> {
       const parsed = OperationInputSchema.safeParse(raw);
@@ -47,12 +56,7 @@ export function createActivities(deps: ActivityDependencies) {
     },
 
     async checkApprover(args: { identifier: string; request: PolicyRequest; escalatedRoles?: string[] }): Promise<AuthorityVerdict> {
-      const approver = deps.config.approvers.find((entry) => entry.identifier === args.identifier);
-      // The approver's own request goes through the same enrichers (tenancy and so on) as any other.
-      const context = approver && deps.enrich
-        ? await deps.enrich({ subject: approverSubject(approver), action: APPROVAL_ACTION, resource: args.request.resource })
-        : undefined;
-      return approverMayDecide({ ...args, context, directory: deps.config.approvers, engine: deps.engine });
+      return verdictFor(args.identifier, args.request, args.escalatedRoles);
     },
 
     async executeOperation(args: {
@@ -79,7 +83,16 @@ export function createActivities(deps: ActivityDependencies) {
 
     /** Tell approvers (Slack or console) what happened; returns where the message lives. */
     async notifyApproval(event: ApprovalEvent): Promise<{ channel: string; ts: string } | undefined> {
-      return deps.approvals.notify(event);
+      if (event.kind !== 'reminder') return deps.approvals.notify(event);
+      // A reminder names the people who could act now: the same check a vote gets.
+      const { input, approval } = event.view;
+      const request = { subject: input.subject, action: input.action, resource: input.resource };
+      const escalatedRoles = approval?.escalated ? approval.escalatedTo?.roles : undefined;
+      const mentions: string[] = [];
+      for (const approver of deps.config.approvers) {
+        if (approver.slackUserId && (await verdictFor(approver.identifier, request, escalatedRoles)).allowed) mentions.push(approver.slackUserId);
+      }
+      return deps.approvals.notify({ ...event, mentions });
     },
   };
 }

@@ -5,7 +5,7 @@ import type { OperationStatusView } from './types.js';
 export type ApprovalEvent =
   | { kind: 'requested'; view: OperationStatusView; plan: ApprovalPlan }
   | { kind: 'progress'; view: OperationStatusView }
-  | { kind: 'reminder'; view: OperationStatusView }
+  | { kind: 'reminder'; view: OperationStatusView; /** Slack user ids of approvers who may decide now. */ mentions?: string[] }
   | { kind: 'escalated'; view: OperationStatusView; plan: ApprovalPlan }
   | { kind: 'closed'; view: OperationStatusView; outcome: 'approved' | 'rejected' | 'expired' | 'cancelled' };
 

@@ -65,10 +65,17 @@ export function approvalProgressMessage(input: ApprovalMessageInput, progress: A
       header(`Approval needed: ${input.action}`),
       ...requestDetails(input),
       section(`:hourglass_flowing_sand: *${count}*${by}`),
+      ...(progress.escalated ? [section(escalatedLine(progress.escalatedTo))] : []),
       decisionButtons(input.operationId),
       footer(input),
     ],
   };
+}
+
+function escalatedLine(to: ApprovalProgress['escalatedTo']): string {
+  const where = to?.channel ? ` to <#${to.channel}>` : '';
+  const roles = to?.roles?.length ? `; ${to.roles.join(', ')} may now decide too` : '';
+  return `:rotating_light: *Escalated*${where}: nobody decided in time${roles}.`;
 }
 
 const OUTCOME: Record<ApprovalOutcomeKind, { emoji: string; title: string; verb: string }> = {

@@ -43,7 +43,7 @@ export class NotifierApprovalSink implements ApprovalEventSink {
         return undefined;
       }
       case 'reminder': {
-        if (ref) await this.notifier.postReminder(ref, reminderText([], { deadline: input.deadline }), reminderKey(id));
+        if (ref) await this.notifier.postReminder(ref, reminderText(event.mentions ?? [], { deadline: input.deadline }), reminderKey(id));
         return undefined;
       }
       case 'escalated': {
@@ -54,6 +54,7 @@ export class NotifierApprovalSink implements ApprovalEventSink {
         }
         const escalateTo = event.plan.escalateTo?.roles ? { roles: event.plan.escalateTo.roles } : undefined;
         await this.notifier.postEscalation({ ...input, ...(escalateTo ? { escalateTo } : {}) }, channel, ref, escalationKey(id, channel));
+        if (ref) await this.notifier.updateApprovalMessage(ref, approvalProgressMessage(input, event.view.approval!));
         return undefined;
       }
       case 'closed': {

@@ -65,6 +65,9 @@ export interface ApprovalMessageInput {
 export interface ApprovalProgress {
   required: number;
   votes: readonly ApprovalVote[];
+  /** Set once the request was escalated, so the original message says so. */
+  escalated?: boolean;
+  escalatedTo?: { channel?: string; roles?: string[] };
 }
 
 export type ApprovalOutcomeKind = 'approved' | 'rejected' | 'expired' | 'cancelled';

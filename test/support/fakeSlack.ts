@@ -15,6 +15,10 @@ export interface RecordedCall {
   /** The Authorization header, e.g. `Bearer xoxb-…`. */
   auth: string | undefined;
   contentType: string | undefined;
+  /** When the call arrived (ms since epoch), so tests can look only at calls after an action. */
+  at: number;
+  /** What the fake answered. */
+  response?: Record<string, unknown>;
 }
 
 export interface FakeMessage {
@@ -128,9 +132,10 @@ export class FakeSlack {
     const raw = await readBody(req);
     const contentType = req.headers['content-type']?.split(';')[0]?.trim();
     const body = parseBody(raw, contentType);
-    const call: RecordedCall = { method, body, auth: req.headers.authorization, contentType };
+    const call: RecordedCall = { method, body, auth: req.headers.authorization, contentType, at: Date.now() };
     this.recorded.push(call);
     const answer = this.respond(call);
+    call.response = answer;
     res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' });
     res.end(JSON.stringify(answer));
     // Waiters run after the response so a test that awaits a call sees the caller unblocked.
