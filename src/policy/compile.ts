@@ -31,6 +31,8 @@ export interface CompiledRule {
   readonly actions: readonly GlobMatcher[] | null;
   readonly resources: readonly GlobMatcher[] | null;
   readonly subjects: readonly SubjectMatcher[] | null;
+  /** The subjects list as one test: literal roles and identifiers in hash sets, globs after. */
+  readonly subjectTest: ((subject: PolicySubject) => boolean) | null;
   readonly constraints: readonly CompiledConstraint[] | null;
   /** Returned as is by evaluate: decisions are immutable, so a hit allocates nothing. */
   readonly decision: PolicyDecision;
@@ -116,6 +118,29 @@ export function anyMatches(matchers: readonly GlobMatcher[] | null, value: strin
   return false;
 }
 
+const GLOB_CHARS = /[*?[\\]/;
+
+/** Literal `role:x` and identifiers become set lookups; only globs and tags stay closures. */
+function compileSubjectTest(patterns: readonly string[]): (subject: PolicySubject) => boolean {
+  const roles = new Set<string>();
+  const identifiers = new Set<string>();
+  const others: SubjectMatcher[] = [];
+  for (const pattern of patterns) {
+    if (pattern.startsWith('role:') && !GLOB_CHARS.test(pattern.slice(5))) roles.add(pattern.slice(5));
+    else if (!pattern.startsWith('role:') && !pattern.startsWith('tag:') && !GLOB_CHARS.test(pattern)) identifiers.add(pattern);
+    else others.push(compileSubject(pattern));
+  }
+  return (subject) => {
+    if (identifiers.size > 0 && identifiers.has(subject.identifier)) return true;
+    const subjectRoles = subject.roles;
+    if (roles.size > 0 && subjectRoles) {
+      for (let i = 0; i < subjectRoles.length; i++) if (roles.has(subjectRoles[i])) return true;
+    }
+    for (let i = 0; i < others.length; i++) if (others[i].test(subject)) return true;
+    return false;
+  };
+}
+
 export function subjectMatches(matchers: readonly SubjectMatcher[] | null, subject: PolicySubject): boolean {
   if (matchers === null) return true;
   for (let i = 0; i < matchers.length; i++) if (matchers[i].test(subject)) return true;
@@ -133,7 +158,12 @@ export function failingCheck(constraint: CompiledConstraint, request: PolicyRequ
 export function ruleMatches(rule: CompiledRule, request: PolicyRequest): boolean {
   if (!anyMatches(rule.actions, request.action)) return false;
   if (!anyMatches(rule.resources, request.resource)) return false;
-  if (!subjectMatches(rule.subjects, request.subject)) return false;
+  return subjectAndConstraintsHold(rule, request);
+}
+
+/** The part of a match that depends on more than the action and resource. */
+export function subjectAndConstraintsHold(rule: CompiledRule, request: PolicyRequest): boolean {
+  if (rule.subjectTest !== null && !rule.subjectTest(request.subject)) return false;
   const constraints = rule.constraints;
   if (constraints !== null) {
     for (let i = 0; i < constraints.length; i++) if (failingCheck(constraints[i], request) !== null) return false;
@@ -195,10 +225,26 @@ export class CandidateIndex {
       node = node.children.get(value.charCodeAt(i));
       if (node && node.ranks.length) lists.push(node.ranks);
     }
-    const merged = lists.length === 1 ? lists[0] : [...new Set(lists.flat())].sort((a, b) => a - b);
+    const merged = lists.length === 1 ? lists[0] : mergeSorted(lists);
     if (this.cache.size >= CandidateIndex.CACHE_LIMIT) this.cache.clear();
     this.cache.set(value, merged);
     return merged;
+  }
+}
+
+/** Union of ascending rank lists, ascending and without repeats. */
+function mergeSorted(lists: readonly (readonly number[])[]): number[] {
+  const out: number[] = [];
+  const positions = new Array<number>(lists.length).fill(0);
+  for (;;) {
+    let smallest = Infinity;
+    for (let i = 0; i < lists.length; i++) {
+      const value = lists[i][positions[i]];
+      if (value !== undefined && value < smallest) smallest = value;
+    }
+    if (smallest === Infinity) return out;
+    out.push(smallest);
+    for (let i = 0; i < lists.length; i++) if (lists[i][positions[i]] === smallest) positions[i]++;
   }
 }
 
@@ -229,6 +275,7 @@ export function compilePolicySet(set: PolicySet): CompiledPolicySet {
       actions: nonEmpty(rule.actions, compileGlob),
       resources: nonEmpty(rule.resources, compileGlob),
       subjects: nonEmpty(rule.subjects, compileSubject),
+      subjectTest: rule.subjects && rule.subjects.length > 0 ? compileSubjectTest(rule.subjects) : null,
       constraints: nonEmpty(rule.constraints, compileConstraint),
       decision: deepFreeze({
         effect: rule.effect,

@@ -1,4 +1,4 @@
-import { compilePolicySet, ruleMatches, type CompiledPolicySet } from './compile.js';
+import { anyMatches, compilePolicySet, subjectAndConstraintsHold, type CompiledPolicySet } from './compile.js';
 import { PolicyApprovalRequiredError, PolicyViolationError } from './errors.js';
 import { explainRequest, type PolicyExplanation } from './explain.js';
 import { PolicyEffect, type PolicyDecision, type PolicyRequest, type PolicySet } from './types.js';
@@ -17,16 +17,48 @@ export class PolicyEngine {
 
   /** First matching rule in ascending priority decides; otherwise the default effect. */
   evaluate(request: PolicyRequest): PolicyDecision {
-    const { actionIndex, resourceIndex, rules } = this.compiled;
-    const byAction = actionIndex.candidates(request.action);
-    const byResource = resourceIndex.candidates(request.resource);
-    // A rule that matches must be in both lists, so the shorter one is enough to scan.
-    const candidates = byAction.length <= byResource.length ? byAction : byResource;
+    const candidates = this.candidatesFor(request.action, request.resource);
+    const rules = this.compiled.rules;
     for (let i = 0; i < candidates.length; i++) {
       const rule = rules[candidates[i]];
-      if (ruleMatches(rule, request)) return rule.decision;
+      if (subjectAndConstraintsHold(rule, request)) return rule.decision;
     }
     return this.compiled.defaultDecision;
+  }
+
+  private readonly pairCache = new Map<string, Map<string, Int32Array>>();
+  private pairCacheSize = 0;
+  private static readonly PAIR_CACHE_LIMIT = 100_000;
+
+  /**
+   * Rules whose action and resource patterns both match, in evaluation order. Agents repeat the
+   * same (action, resource) pairs, so caching the pair leaves only subjects and constraints to
+   * check per decision.
+   */
+  private candidatesFor(action: string, resource: string): Int32Array {
+    let byResource = this.pairCache.get(action);
+    const cached = byResource?.get(resource);
+    if (cached !== undefined) return cached;
+    const { actionIndex, resourceIndex, rules } = this.compiled;
+    const byAction = actionIndex.candidates(action);
+    const byRes = resourceIndex.candidates(resource);
+    // A rule that matches must be in both lists, so the shorter one is enough to scan.
+    const scan = byAction.length <= byRes.length ? byAction : byRes;
+    const matching: number[] = [];
+    for (const rank of scan) {
+      const rule = rules[rank];
+      if (anyMatches(rule.actions, action) && anyMatches(rule.resources, resource)) matching.push(rank);
+    }
+    if (this.pairCacheSize >= PolicyEngine.PAIR_CACHE_LIMIT) {
+      this.pairCache.clear();
+      this.pairCacheSize = 0;
+      byResource = undefined;
+    }
+    if (!byResource) this.pairCache.set(action, (byResource = new Map()));
+    const list = Int32Array.from(matching);
+    byResource.set(resource, list);
+    this.pairCacheSize++;
+    return list;
   }
 
   /** The decision on allow; throws PolicyViolationError on deny, PolicyApprovalRequiredError on approval. */
