@@ -9,14 +9,18 @@ import type { PolicyEngine } from '../src/policy/engine.js';
 import type { PolicyDecision, PolicyRequest } from '../src/policy/types.js';
 import type { ApprovalState } from '../src/operation/types.js';
 import type { ApprovalEvent, ApprovalEventSink } from '../src/operation/events.js';
+import { budgetEntities } from '../src/budget/index.js';
+import { createBudgetActivities, type BudgetDependencies } from './budget.js';
 
 export interface ActivityDependencies {
   config: TollgateConfig;
   engine: PolicyEngine;
   operations: OperationRegistry;
   approvals: ApprovalEventSink;
-  /** Extra policy context for a request (budget, tenancy, detectors); computed keys win. */
+  /** Extra policy context for a request (tenancy, detectors); computed keys win. */
   enrich?: (input: OperationInput) => Promise<Record<string, unknown>>;
+  /** The budget ledger; null for a worker without a database (operations with a cost then fail). */
+  budget: BudgetDependencies | null;
 }
 
 export interface Evaluation {
@@ -37,6 +41,8 @@ export function createActivities(deps: ActivityDependencies) {
   }
 
   return {
+    ...createBudgetActivities(deps.budget),
+
     async evaluatePolicy(raw: unknown): Promise<Evaluation> {
       const parsed = OperationInputSchema.safeParse(raw);
       if (!parsed.success) {
@@ -44,7 +50,13 @@ export function createActivities(deps: ActivityDependencies) {
         throw ApplicationFailure.nonRetryable(`invalid operation: ${issue.path.join('.') || 'input'}: ${issue.message}`, 'InvalidOperation');
       }
       const input = parsed.data;
-      const request = policyRequestFor(input, await deps.enrich?.(input));
+      const computed = { ...(await deps.enrich?.(input)) };
+      if (deps.budget) {
+        // Spend and reservations so far, so the seed's budget rules (user_budget_exceeded, ...) work unchanged.
+        const entities = budgetEntities({ subject: input.subject }, deps.config.budgets);
+        Object.assign(computed, await deps.budget.ledger.budgetContext(entities, input.estimatedCost ?? 0));
+      }
+      const request = policyRequestFor(input, computed);
       const decision = deps.engine.evaluate(request);
       if (decision.effect !== 'require_approval') return { request, decision };
       try {

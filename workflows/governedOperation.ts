@@ -20,6 +20,10 @@ const { notifyApproval } = proxyActivities<TollgateActivities>({
   startToCloseTimeout: '30s',
   retry: { initialInterval: '1s', maximumInterval: '1m' },
 });
+const { reserveBudget, commitBudget, releaseBudget } = proxyActivities<TollgateActivities>({
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '1s', maximumInterval: '30s', nonRetryableErrorTypes: ['BudgetReservationState', 'BudgetUnavailable'] },
+});
 const { executeOperation } = proxyActivities<TollgateActivities>({
   startToCloseTimeout: '10m',
   retry: { maximumAttempts: 3, nonRetryableErrorTypes: ['UnknownOperation'] },
@@ -40,6 +44,12 @@ export async function governedOperation(input: OperationInput): Promise<Operatio
     setCurrentDetails(operationDetails(view));
   };
   const notify = (event: ApprovalEvent) => (view.approval ? notifyApproval(event) : Promise.resolve(undefined));
+  // Compensation: whatever ends the operation without spending gives the reservation back.
+  let reserved = false;
+  const releaseReservation = async () => {
+    if (reserved) await releaseBudget({ key: id });
+    reserved = false;
+  };
   const fail = (status: OperationStatus, type: string, message: string, details: unknown) => {
     setStatus(status);
     view.error = message;
@@ -52,6 +62,11 @@ export async function governedOperation(input: OperationInput): Promise<Operatio
     upsertSearchAttributes([{ key: TollgateRule, value: decision.rule ?? '(default)' }]);
     if (decision.effect === 'deny') {
       throw fail('denied', 'PolicyViolation', `denied by ${decision.rule ? `rule ${decision.rule}` : 'the default effect'}${decision.reason ? `: ${decision.reason}` : ''}`, decision);
+    }
+    if (input.estimatedCost !== undefined) {
+      const reservation = await reserveBudget({ key: id, request, amount: input.estimatedCost });
+      if (!reservation.reserved) throw fail('denied', 'BudgetExceeded', reservation.message, reservation.exceeded);
+      reserved = true;
     }
 
     if (decision.effect === 'require_approval' && plan) {
@@ -86,6 +101,7 @@ export async function governedOperation(input: OperationInput): Promise<Operatio
       }, inbox);
 
       if (outcome !== 'approved') {
+        await releaseReservation();
         await notify({ kind: 'closed', view, outcome });
         throw outcome === 'rejected'
           ? fail('rejected', 'ApprovalRejected', `rejected by ${approval.votes.at(-1)?.approver.identifier}${approval.votes.at(-1)?.notes ? `: ${approval.votes.at(-1)?.notes}` : ''}`, approval)
@@ -95,22 +111,32 @@ export async function governedOperation(input: OperationInput): Promise<Operatio
     }
 
     let result: unknown;
+    let actualCost = input.estimatedCost;
     if (input.operation) {
       setStatus('executing');
       try {
-        ({ result } = await executeOperation({ id, name: input.operation.name, args: input.operation.args, request, decision, approval: view.approval }));
+        const output = await executeOperation({ id, name: input.operation.name, args: input.operation.args, request, decision, approval: view.approval });
+        result = output.result;
+        actualCost = output.actualCost ?? actualCost;
       } catch (error) {
         if (isCancellation(error)) throw error;
+        await releaseReservation();
         throw fail('failed', 'OperationFailed', `operation ${input.operation.name} failed: ${(error as Error).cause instanceof Error ? ((error as Error).cause as Error).message : (error as Error).message}`, { operation: input.operation.name });
       }
     }
+    // A pure gate commits its estimate when it opens; adjustCost corrects it later.
+    if (reserved && actualCost !== undefined) {
+      await commitBudget({ key: id, amount: actualCost });
+      reserved = false;
+    }
     setStatus('completed');
-    return { id, status: 'completed', decision, approval: view.approval, result };
+    return { id, status: 'completed', decision, approval: view.approval, result, ...(actualCost !== undefined ? { cost: actualCost } : {}) };
   } catch (error) {
     if (isCancellation(error)) {
       // Cleanup must run even though the workflow is being cancelled.
       await CancellationScope.nonCancellable(async () => {
         setStatus('cancelled');
+        await releaseReservation();
         await notify({ kind: 'closed', view, outcome: 'cancelled' });
       });
     }

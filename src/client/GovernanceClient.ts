@@ -15,6 +15,8 @@ import { TollgateAction, TollgateApprovalRequestedAt, TollgateRequester, Tollgat
 import { WORKFLOW_TYPE, approvalDecisionSignal, statusQuery } from '../../workflows/definitions.js';
 import type { governedOperation } from '../../workflows/governedOperation.js';
 import { temporalConnectionOptions } from './connection.js';
+import { openStore, type Store } from '../store/index.js';
+import { BudgetLedger, type BudgetLevelStatus } from '../budget/index.js';
 import { OperationDeniedError, OperationExpiredError, OperationNotFoundError, OperationOutcomeError, OperationRejectedError } from './errors.js';
 
 export interface OperationHandle {
@@ -39,21 +41,46 @@ export type ApproverRef = string | { identifier: string; slackUserId?: string };
 /** What a graph node, an agent tool, the CLI and the Slack receiver call. */
 export class GovernanceClient {
   readonly temporal: Client;
-  private constructor(readonly config: TollgateConfig, private readonly connection: Connection) {
+  private constructor(readonly config: TollgateConfig, private readonly connection: Connection, store?: Store) {
     this.temporal = new Client({ connection, namespace: config.temporal.namespace });
+    if (store) {
+      this.store = Promise.resolve(store);
+      this.ownsStore = false;
+    }
   }
 
-  static async connect(config: TollgateConfig): Promise<GovernanceClient> {
-    const options = temporalConnectionOptions(config);
+  /** `store` shares an open database (the service's) for budget calls instead of opening one. */
+  static async connect(config: TollgateConfig, options: { store?: Store } = {}): Promise<GovernanceClient> {
+    const connectionOptions = temporalConnectionOptions(config);
     try {
-      return new GovernanceClient(config, await Connection.connect({ ...options, connectTimeout: '5s' }));
+      return new GovernanceClient(config, await Connection.connect({ ...connectionOptions, connectTimeout: '5s' }), options.store);
     } catch (error) {
-      throw new InfrastructureUnavailableError(`cannot reach Temporal at ${options.address}: ${(error as Error).message.split('\n')[0]} (start it with \`tollgate start\`, or set temporal.address)`, { cause: error });
+      throw new InfrastructureUnavailableError(`cannot reach Temporal at ${connectionOptions.address}: ${(error as Error).message.split('\n')[0]} (start it with \`tollgate start\`, or set temporal.address)`, { cause: error });
     }
   }
 
   async close(): Promise<void> {
     await this.connection.close();
+    if (this.ownsStore) await (await this.store)?.close();
+  }
+
+  private store?: Promise<Store>;
+  private ownsStore = true;
+  /** The budget ledger, through the configured database (opened on first use). */
+  private async ledger(): Promise<BudgetLedger> {
+    this.store ??= openStore(this.config, { serveEmbedded: false });
+    return new BudgetLedger((await this.store).pool, this.config.budgets);
+  }
+
+  /** Correct what an operation cost after the fact (a pure gate committed its estimate). Idempotent. */
+  async adjustCost(id: string, actualCost: number): Promise<void> {
+    if (!Number.isFinite(actualCost) || actualCost < 0) throw new TollgateInputError(`actual cost must be a non-negative number, got ${actualCost}`, 'actualCost');
+    await (await this.ledger()).adjust(id, actualCost);
+  }
+
+  /** Limit, spent, reserved and remaining per level for a user and/or team (and the org). */
+  async budgetStatus(filter: { user?: string; team?: string } = {}): Promise<BudgetLevelStatus[]> {
+    return (await this.ledger()).status(filter);
   }
 
   /** Start a governed operation; the same id again returns the existing run. */

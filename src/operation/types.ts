@@ -56,4 +56,6 @@ export interface OperationResult {
   decision: PolicyDecision;
   approval?: ApprovalState;
   result?: unknown;
+  /** What was committed against the budgets (the handler's actualCost, else the estimate). */
+  cost?: number;
 }

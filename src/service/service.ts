@@ -45,7 +45,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     stops.push(() => store.close());
     log.info({ database: store.kind }, 'database ready');
 
-    const client = await GovernanceClient.connect(config);
+    const client = await GovernanceClient.connect(config, { store });
     stops.push(() => client.close());
     const directory = createApproverDirectory(config);
     const notifier = createNotifier(config, store.pool, { directory });
@@ -54,6 +54,8 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       operations: options.operations,
       approvals: new NotifierApprovalSink(notifier, config.temporal),
       enrich: policyContextEnricher(config),
+      store,
+      budgetAlerts: notifier,
     });
     const running = worker.run();
     stops.push(() => worker.shutdown().then(() => running));

@@ -8,6 +8,9 @@ import { loadPolicySet } from '../policy/load.js';
 import { PolicyEngine } from '../policy/engine.js';
 import { defaultOperations, type OperationRegistry } from '../operation/registry.js';
 import type { ApprovalEventSink } from '../operation/events.js';
+import { BudgetLedger, formatBudgetAlert, type BudgetAlertSink } from '../budget/index.js';
+import { logger } from '../log.js';
+import type { Store } from '../store/index.js';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../../workflows/index.ts', import.meta.url));
 
@@ -24,6 +27,8 @@ const quietBundlerLogger = {
   error: (message: string) => console.error(message),
 };
 
+const logBudgetAlerts: BudgetAlertSink = { sendBudgetAlert: async (alert) => logger.warn({ alert }, formatBudgetAlert(alert)) };
+
 export interface TollgateWorkerOptions {
   config: TollgateConfig;
   approvals: ApprovalEventSink;
@@ -31,6 +36,10 @@ export interface TollgateWorkerOptions {
   enrich?: ActivityDependencies['enrich'];
   connection?: NativeConnection;
   identity?: string;
+  /** The SQL store for the budget ledger; without it, operations with an estimatedCost fail. */
+  store?: Store;
+  /** Where budget threshold alerts go (Slack or console). */
+  budgetAlerts?: BudgetAlertSink;
 }
 
 export interface TollgateWorker {
@@ -69,6 +78,9 @@ export async function createTollgateWorker(options: TollgateWorkerOptions): Prom
       operations: options.operations ?? defaultOperations,
       approvals: options.approvals,
       enrich: options.enrich,
+      budget: options.store
+        ? { config, ledger: new BudgetLedger(options.store.pool, config.budgets), db: options.store.pool, alerts: options.budgetAlerts ?? logBudgetAlerts }
+        : null,
     }),
   });
   let running: Promise<void> | undefined;

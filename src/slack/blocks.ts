@@ -195,13 +195,13 @@ export function readRejectModalMetadata(privateMetadata: string | undefined): Re
 export function budgetAlertMessage(alert: BudgetAlert): BuiltMessage {
   const percent = Math.round(alert.threshold * 100);
   const used = alert.limit > 0 ? Math.round((alert.spent / alert.limit) * 100) : 100;
-  const owner = alert.scope === 'org' ? `The org budget ${code(alert.id)}` : `${alert.scope === 'team' ? 'Team' : 'User'} ${code(alert.id)}`;
+  const owner = alert.level === 'org' ? `The org budget ${code(alert.entity)}` : `${alert.level === 'team' ? 'Team' : 'User'} ${code(alert.entity)}`;
   const line = `:warning: *Budget alert*: ${owner} crossed *${percent}%* of its budget for ${code(alert.period)}: ${formatCost(alert.spent)} of ${formatCost(alert.limit)} spent (${used}%).`;
   return {
-    text: truncate(escape(`Budget alert: ${alert.scope} ${alert.id} crossed ${percent}% of its ${alert.period} budget (${formatCost(alert.spent)} of ${formatCost(alert.limit)})`), LIMITS.fallbackText),
+    text: truncate(escape(`Budget alert: ${alert.level} ${alert.entity} crossed ${percent}% of its ${alert.period} budget (${formatCost(alert.spent)} of ${formatCost(alert.limit)})`), LIMITS.fallbackText),
     blocks: [
       section(line),
-      context([`Run ${code(`tollgate budget status${alert.scope === 'org' ? '' : ` --${alert.scope} ${alert.id}`}`)} for details.`]),
+      context([`Run ${code(`tollgate budget status${alert.level === 'org' ? '' : ` --${alert.level} ${alert.entity}`}`)} for details.`]),
     ],
   };
 }

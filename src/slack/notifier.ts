@@ -142,10 +142,10 @@ export class SlackNotifier implements ApprovalNotifier {
     const channel = this.options.alertsChannel;
     if (!channel) {
       // Alerts are advisory: a missing channel must not fail the operation that crossed a threshold.
-      this.logger.warn({ scope: alert.scope, id: alert.id, threshold: alert.threshold }, 'budget alert not sent: slack.alertsChannel is not set');
+      this.logger.warn({ level: alert.level, entity: alert.entity, threshold: alert.threshold }, 'budget alert not sent: slack.alertsChannel is not set');
       return;
     }
-    const key = `budget:${alert.scope}:${alert.id}:${alert.period}:${alert.threshold}`;
+    const key = `budget:${alert.level}:${alert.entity}:${alert.period}:${alert.threshold}`;
     await this.postOnce(key, { channel, ...budgetAlertMessage(alert) }, BUDGET_ALERT_EVENT_TYPE);
   }
 

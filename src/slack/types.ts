@@ -90,17 +90,8 @@ export interface EscalationInput extends ApprovalMessageInput {
   };
 }
 
-export interface BudgetAlert {
-  scope: 'user' | 'team' | 'org';
-  /** The user id, team id, or org name the budget belongs to. */
-  id: string;
-  /** The period the budget covers, e.g. `2025-11` for a month; part of the idempotency key. */
-  period: string;
-  /** The fraction that was crossed, e.g. 0.9. */
-  threshold: number;
-  spent: number;
-  limit: number;
-}
+/** The ledger's alert: one per level, entity, period and threshold. */
+export type { BudgetAlert } from '../budget/alerts.js';
 
 export interface SlackMessage {
   text: string;

@@ -5,28 +5,33 @@ import { GovernanceClient } from '../../../src/client/GovernanceClient.js';
 import { createTollgateWorker, type TollgateWorker } from '../../../src/service/worker.js';
 import { parseConfig } from '../../../src/config.js';
 import { runReportGraph } from '../../../examples/graph/reportGraph.js';
+import { openTestDatabase, type TestDatabase } from '../../support/databases.js';
 
 let temporal: TestTemporal;
 let worker: TollgateWorker;
 let client: GovernanceClient;
+let db: TestDatabase;
 
 beforeAll(async () => {
   quietTemporalRuntime();
   temporal = await startTestTemporal();
+  db = await openTestDatabase('pglite');
+  const store = { pool: db.pool, kind: db.kind, url: db.url, close: async () => undefined };
   const config = parseConfig({
     policy: 'preset:enterprise',
     temporal: { address: temporal.address, taskQueue: 'graph-example' },
     approvers: [{ identifier: 'alice', roles: ['manager'] }],
   }, { env: {} });
-  worker = await createTollgateWorker({ config, approvals: new RecordingApprovalSink(), connection: temporal.nativeConnection });
+  worker = await createTollgateWorker({ config, approvals: new RecordingApprovalSink(), connection: temporal.nativeConnection, store });
   void worker.run();
-  client = await GovernanceClient.connect(config);
+  client = await GovernanceClient.connect(config, { store });
 });
 
 afterAll(async () => {
   await client?.close();
   await worker?.shutdown();
   await temporal?.close();
+  await db?.close();
 });
 
 it('runs the example graph: allowed read, approval-gated model call, denied shell tool, safe fallback', async () => {
@@ -45,4 +50,6 @@ it('runs the example graph: allowed read, approval-gated model call, denied shel
     'publish_via_safe_tool: allow by allow_safe_tools',
   ]);
   expect(state.published).toBe('web_search');
+  const [agentBudget] = await client.budgetStatus({ user: 'agent-reporter' });
+  expect(agentBudget.spent).toBe(2.5);
 });

@@ -189,7 +189,7 @@ describe('SlackNotifier: updates, reminders, escalation, budget alerts', () => {
 
   it('sends a budget alert to the alerts channel once per threshold and period', async () => {
     const notifier = SlackNotifier.fromConfig(config(), db);
-    const alert = { scope: 'team' as const, id: 'team-platform', period: '2025-11', threshold: 0.9, spent: 900, limit: 1000 };
+    const alert = { level: 'team' as const, entity: 'team-platform', period: '2025-11', periodKind: 'month' as const, threshold: 0.9, spent: 900, limit: 1000, percent: 90.0, createdAt: new Date() };
     await notifier.sendBudgetAlert(alert);
     await notifier.sendBudgetAlert(alert);
     await notifier.sendBudgetAlert({ ...alert, threshold: 0.95, spent: 960 });
@@ -200,7 +200,7 @@ describe('SlackNotifier: updates, reminders, escalation, budget alerts', () => {
 
   it('skips budget alerts when no alerts channel is configured, without failing', async () => {
     const notifier = SlackNotifier.fromConfig(config({ alertsChannel: undefined }), db);
-    await notifier.sendBudgetAlert({ scope: 'org', id: 'acme', period: '2025-11', threshold: 0.8, spent: 8000, limit: 10000 });
+    await notifier.sendBudgetAlert({ level: 'org' as const, entity: 'acme', period: '2025-11', periodKind: 'month' as const, threshold: 0.8, spent: 8000, limit: 10000, percent: 80.0, createdAt: new Date() });
     expect(fake.calls('chat.postMessage')).toHaveLength(0);
   });
 });

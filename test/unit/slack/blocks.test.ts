@@ -209,7 +209,7 @@ describe('rejectReasonModal', () => {
 
 describe('budgetAlertMessage', () => {
   it('names the budget, the threshold crossed and the amounts', () => {
-    const message = budgetAlertMessage({ scope: 'team', id: 'team-platform', period: '2025-11', threshold: 0.9, spent: 912.5, limit: 1000 });
+    const message = budgetAlertMessage({ level: 'team' as const, entity: 'team-platform', period: '2025-11', periodKind: 'month' as const, threshold: 0.9, spent: 912.5, limit: 1000, percent: 91.25, createdAt: new Date() });
     expect(message.text).toBe('Budget alert: team team-platform crossed 90% of its 2025-11 budget (912.50 of 1,000.00)');
     const text = allText(message.blocks as Block[]);
     expect(text).toContain('Team `team-platform` crossed *90%*');

@@ -1,0 +1,53 @@
+import { ApplicationFailure } from '@temporalio/activity';
+import type { TollgateConfig } from '../src/config.js';
+import {
+  BudgetExceededError, BudgetReservationStateError, budgetEntities, deliverBudgetAlerts, recordBudgetAlerts,
+  type BudgetAlertSink, type BudgetLedger,
+} from '../src/budget/index.js';
+import type { Queryable } from '../src/store/connect.js';
+import type { PolicyRequest } from '../src/policy/types.js';
+
+export interface BudgetDependencies {
+  config: Pick<TollgateConfig, 'budgets'>;
+  ledger: BudgetLedger;
+  db: Queryable;
+  alerts: BudgetAlertSink;
+}
+
+export type ReserveOutcome = { reserved: true } | { reserved: false; message: string; exceeded: ReturnType<BudgetExceededError['toJSON']> };
+
+/** Reserve, commit and release by operation id: each is idempotent, so activity retries are harmless. */
+export function createBudgetActivities(deps: BudgetDependencies | null) {
+  const ledger = () => {
+    if (!deps) throw ApplicationFailure.nonRetryable('this operation has an estimatedCost, but the worker has no budget ledger (start it with a database)', 'BudgetUnavailable');
+    return deps;
+  };
+  return {
+    async reserveBudget(args: { key: string; request: PolicyRequest; amount: number }): Promise<ReserveOutcome> {
+      const { ledger: budget, config } = ledger();
+      try {
+        await budget.reserve(args.key, budgetEntities(args.request, config.budgets), args.amount);
+        return { reserved: true };
+      } catch (error) {
+        if (error instanceof BudgetExceededError) return { reserved: false, message: error.message, exceeded: error.toJSON() };
+        throw error;
+      }
+    },
+
+    /** Turn the reservation into spend, then send each threshold alert this commit crossed (once). */
+    async commitBudget(args: { key: string; amount: number }): Promise<void> {
+      const { ledger: budget, config, db, alerts } = ledger();
+      try {
+        const { levels } = await budget.commit(args.key, args.amount);
+        await deliverBudgetAlerts(db, alerts, await recordBudgetAlerts(db, levels, config.budgets.alertThresholds));
+      } catch (error) {
+        if (error instanceof BudgetReservationStateError) throw ApplicationFailure.nonRetryable(error.message, 'BudgetReservationState');
+        throw error;
+      }
+    },
+
+    async releaseBudget(args: { key: string }): Promise<void> {
+      await ledger().ledger.release(args.key);
+    },
+  };
+}
