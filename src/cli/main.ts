@@ -3,6 +3,7 @@ import { registerPolicyCommands } from './policy.js';
 import { registerOperationCommands } from './operations.js';
 import { registerApprovalCommands } from './approvals.js';
 import { registerServiceCommands } from './service.js';
+import { registerBudgetCommands } from './budget.js';
 import { EXIT, exitCodeFor } from './io.js';
 
 export function buildProgram(): Command {
@@ -15,6 +16,7 @@ export function buildProgram(): Command {
   registerPolicyCommands(program);
   registerOperationCommands(program);
   registerApprovalCommands(program);
+  registerBudgetCommands(program);
   return program;
 }
 

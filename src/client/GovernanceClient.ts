@@ -16,7 +16,7 @@ import { WORKFLOW_TYPE, approvalDecisionSignal, statusQuery } from '../../workfl
 import type { governedOperation } from '../../workflows/governedOperation.js';
 import { temporalConnectionOptions } from './connection.js';
 import { openStore, type Store } from '../store/index.js';
-import { BudgetLedger, type BudgetLevelStatus } from '../budget/index.js';
+import { BudgetLedger, type BudgetLevel, type BudgetLevelStatus } from '../budget/index.js';
 import { OperationDeniedError, OperationExpiredError, OperationNotFoundError, OperationOutcomeError, OperationRejectedError } from './errors.js';
 
 export interface OperationHandle {
@@ -76,6 +76,30 @@ export class GovernanceClient {
   async adjustCost(id: string, actualCost: number): Promise<void> {
     if (!Number.isFinite(actualCost) || actualCost < 0) throw new TollgateInputError(`actual cost must be a non-negative number, got ${actualCost}`, 'actualCost');
     await (await this.ledger()).adjust(id, actualCost);
+  }
+
+  /** Override a configured limit at run time (null: unlimited); `clearBudgetLimit` goes back to config. */
+  async setBudgetLimit(level: BudgetLevel, entity: string, amount: number | null): Promise<void> {
+    await (await this.ledger()).setLimit(level, entity, amount);
+  }
+
+  async clearBudgetLimit(level: BudgetLevel, entity: string): Promise<boolean> {
+    return (await this.ledger()).clearLimit(level, entity);
+  }
+
+  /**
+   * Release reservations whose workflow closed without compensating (it was terminated, which
+   * runs no workflow code). The service runs this periodically.
+   */
+  async releaseStaleReservations(olderThanMs = 15 * 60_000) {
+    return (await this.ledger()).releaseStale(async (id) => {
+      try {
+        return (await this.temporal.workflow.getHandle(id).describe()).status.name !== 'RUNNING';
+      } catch (error) {
+        if (error instanceof WorkflowNotFoundError) return true;
+        throw error;
+      }
+    }, olderThanMs);
   }
 
   /** Limit, spent, reserved and remaining per level for a user and/or team (and the org). */

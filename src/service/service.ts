@@ -11,6 +11,8 @@ import { createTollgateWorker, type TollgateWorker } from './worker.js';
 import { healthHandler } from './health.js';
 import { policyContextEnricher } from './enrich.js';
 
+const REAPER_INTERVAL_MS = 5 * 60_000;
+
 export interface ServiceOptions {
   config: TollgateConfig;
   operations?: OperationRegistry;
@@ -59,6 +61,16 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     });
     const running = worker.run();
     stops.push(() => worker.shutdown().then(() => running));
+
+    // Terminated workflows run no compensation; give their reservations back.
+    const reaper = setInterval(() => {
+      client.releaseStaleReservations().then(
+        ({ released }) => released.length && log.info({ released }, 'released stale budget reservations'),
+        (error) => log.warn({ err: error }, 'stale reservation sweep failed'),
+      );
+    }, REAPER_INTERVAL_MS);
+    reaper.unref();
+    stops.push(async () => clearInterval(reaper));
 
     const health = healthHandler(() => ({ worker: worker.isPolling(), database: true }));
     let port: number;

@@ -150,6 +150,15 @@ describeEachDatabase('budgets through workflows', (db: () => TestDatabase) => {
     expect(mine).toEqual([0.8, 0.9, 0.95]);
   });
 
+  it('the reaper releases a reservation whose workflow was terminated', async () => {
+    const handle = await client.submit({ id: `wf-${randomUUID()}`, subject: { identifier: 'erin' }, action: 'data:export', resource: 'dataset://x', estimatedCost: 7 });
+    await eventually(async () => (await ledger.get(handle.id))?.state === 'reserved', 'the reservation');
+    await client.temporal.workflow.getHandle(handle.id).terminate('operator cleanup');
+    const { released } = await client.releaseStaleReservations(0);
+    expect(released).toContain(handle.id);
+    expect((await ledger.get(handle.id))?.state).toBe('released');
+  });
+
   it('counts a commit once when its activity is retried after writing', async () => {
     // A worker whose commitBudget writes, then fails once as if the process died before replying.
     const taskQueue = `commit-retry-${randomUUID().slice(0, 6)}`;
