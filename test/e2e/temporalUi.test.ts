@@ -51,14 +51,14 @@ it('an operator finds a waiting approval in the Temporal UI by its search attrib
   await page.screenshot({ path: join(dir, 'approvals.png'), fullPage: true });
 
   await page.goto(`${server.uiUrl}/namespaces/default/workflows/${waiting}`);
-  // The summary set at start and the details the workflow keeps current live under "User Metadata".
+  // The summary set at start and the details the workflow keeps current live under "User Metadata",
+  // rendered as markdown in sandboxed iframes: look in every frame.
   await page.getByText('User Metadata').first().click();
-  await page.getByText('bob: data:export dataset://sales').first().waitFor({ timeout: 30_000 });
-  // The UI renders the workflow's markdown details in sandboxed iframes; look in every frame.
   const inSomeFrame = (text: string) => eventually(async () => {
     for (const frame of page.frames()) if ((await frame.content()).includes(text)) return true;
     return false;
-  }, `"${text}" in the current details`, 30_000);
+  }, `"${text}" on the workflow page`, 30_000);
+  await inSomeFrame('bob: data:export dataset://sales');
   await inSomeFrame('awaiting_approval');
   await inSomeFrame('export_needs_approval');
   await page.screenshot({ path: process.env.TOLLGATE_UI_SCREENSHOT ?? join(dir, 'workflow.png'), fullPage: true });
