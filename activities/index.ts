@@ -10,6 +10,8 @@ import type { PolicyDecision, PolicyRequest } from '../src/policy/types.js';
 import type { ApprovalState } from '../src/operation/types.js';
 import type { ApprovalEvent, ApprovalEventSink } from '../src/operation/events.js';
 import { budgetEntities } from '../src/budget/index.js';
+import { createApproverDirectory } from '../src/slack/directory.js';
+import type { ApproverDirectory } from '../src/slack/types.js';
 import { createBudgetActivities, type BudgetDependencies } from './budget.js';
 
 export interface ActivityDependencies {
@@ -19,6 +21,8 @@ export interface ActivityDependencies {
   approvals: ApprovalEventSink;
   /** Extra policy context for a request (tenancy, detectors); computed keys win. */
   enrich?: (input: OperationInput) => Promise<Record<string, unknown>>;
+  /** Who may approve: config approvers plus Slack user-group members; defaults to config only. */
+  directory?: ApproverDirectory;
   /** The budget ledger; null for a worker without a database (operations with a cost then fail). */
   budget: BudgetDependencies | null;
 }
@@ -31,13 +35,14 @@ export interface Evaluation {
 
 /** Activities are thin adapters: each validates its input, calls into src/, and types its failures. */
 export function createActivities(deps: ActivityDependencies) {
+  const directory = deps.directory ?? createApproverDirectory(deps.config);
   async function verdictFor(identifier: string, request: PolicyRequest, escalatedRoles?: string[]): Promise<AuthorityVerdict> {
-    const approver = deps.config.approvers.find((entry) => entry.identifier === identifier);
+    const approver = await directory.byIdentifier(identifier);
     // The approver's own request goes through the same enrichers (tenancy and so on) as any other.
     const context = approver && deps.enrich
       ? await deps.enrich({ subject: approverSubject(approver), action: APPROVAL_ACTION, resource: request.resource })
       : undefined;
-    return approverMayDecide({ identifier, request, escalatedRoles, context, directory: deps.config.approvers, engine: deps.engine });
+    return approverMayDecide({ identifier, request, escalatedRoles, context, approver, engine: deps.engine });
   }
 
   return {
@@ -101,7 +106,7 @@ export function createActivities(deps: ActivityDependencies) {
       const request = { subject: input.subject, action: input.action, resource: input.resource };
       const escalatedRoles = approval?.escalated ? approval.escalatedTo?.roles : undefined;
       const mentions: string[] = [];
-      for (const approver of deps.config.approvers) {
+      for (const approver of await directory.withRoles([])) {
         if (approver.slackUserId && (await verdictFor(approver.identifier, request, escalatedRoles)).allowed) mentions.push(approver.slackUserId);
       }
       return deps.approvals.notify({ ...event, mentions });

@@ -12,12 +12,13 @@ export type AuthorityVerdict = { allowed: true; approver: Approver } | { allowed
  * them `approval:decide` on the resource (or they hold a role the request was escalated to).
  */
 /** The subject a directory entry stands for when it asks for `approval:decide`. */
-export const approverSubject = (approver: Approver): PolicySubject =>
+export const approverSubject = (approver: Pick<Approver, 'identifier' | 'roles' | 'attributes' | 'tags'>): PolicySubject =>
   ({ identifier: approver.identifier, roles: approver.roles, attributes: approver.attributes, tags: approver.tags });
 
 export function approverMayDecide(args: {
   identifier: string;
-  directory: readonly Approver[];
+  /** The directory entry for `identifier` (config approvers and Slack user groups), or null. */
+  approver: Approver | null;
   request: PolicyRequest;
   engine: PolicyEngine;
   escalatedRoles?: readonly string[];
@@ -28,7 +29,7 @@ export function approverMayDecide(args: {
   if (identifier === request.subject.identifier) {
     return { allowed: false, reason: `${identifier} requested this operation and may not approve it` };
   }
-  const approver = args.directory.find((entry) => entry.identifier === identifier);
+  const { approver } = args;
   if (!approver) return { allowed: false, reason: `${identifier} is not in the approvers directory` };
   if (args.escalatedRoles?.some((role) => approver.roles.includes(role))) return { allowed: true, approver };
   const subject = approverSubject(approver);

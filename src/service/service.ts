@@ -1,4 +1,5 @@
 import { createServer, type Server } from 'node:http';
+import { WebClient } from '@slack/web-api';
 import type { AddressInfo } from 'node:net';
 import type { TollgateConfig } from '../config.js';
 import { logger } from '../log.js';
@@ -49,7 +50,11 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
 
     const client = await GovernanceClient.connect(config, { store });
     stops.push(() => client.close());
-    const directory = createApproverDirectory(config);
+    // With a bot token, Slack user groups count as approvers too (usergroups.users.list).
+    const slackClient = config.secrets.slackBotToken
+      ? new WebClient(config.secrets.slackBotToken, config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl } : {})
+      : undefined;
+    const directory = createApproverDirectory(config, slackClient);
     const notifier = createNotifier(config, store.pool, { directory });
     const worker = await createTollgateWorker({
       config,
@@ -57,6 +62,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       approvals: new NotifierApprovalSink(notifier, config.temporal),
       enrich: policyContextEnricher(config),
       store,
+      directory,
       budgetAlerts: notifier,
     });
     const running = worker.run();

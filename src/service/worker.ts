@@ -11,6 +11,7 @@ import type { ApprovalEventSink } from '../operation/events.js';
 import { BudgetLedger, formatBudgetAlert, type BudgetAlertSink } from '../budget/index.js';
 import { logger } from '../log.js';
 import type { Store } from '../store/index.js';
+import type { ApproverDirectory } from '../slack/types.js';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../../workflows/index.ts', import.meta.url));
 
@@ -38,6 +39,8 @@ export interface TollgateWorkerOptions {
   identity?: string;
   /** The SQL store for the budget ledger; without it, operations with an estimatedCost fail. */
   store?: Store;
+  /** Approvers for the authority check; default: config.approvers only. */
+  directory?: ApproverDirectory;
   /** Where budget threshold alerts go (Slack or console). */
   budgetAlerts?: BudgetAlertSink;
 }
@@ -78,6 +81,7 @@ export async function createTollgateWorker(options: TollgateWorkerOptions): Prom
       operations: options.operations ?? defaultOperations,
       approvals: options.approvals,
       enrich: options.enrich,
+      directory: options.directory,
       budget: options.store
         ? { config, ledger: new BudgetLedger(options.store.pool, config.budgets), db: options.store.pool, alerts: options.budgetAlerts ?? logBudgetAlerts }
         : null,

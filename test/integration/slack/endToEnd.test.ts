@@ -41,10 +41,11 @@ beforeAll(async () => {
   quietTemporalRuntime();
   temporal = await startTestTemporal();
   fake = await FakeSlack.start();
+  fake.setUsergroup('S0MANAGERS', ['UGROUPIE']);
   const config = await testConfig(policy, {
     address: temporal.address,
     approvers: [...TEST_APPROVERS, { identifier: 'sam', slackUserId: 'USAM', roles: ['security'] }],
-    slack: { apiUrl: fake.apiUrl, approvalChannel: CHANNEL },
+    slack: { apiUrl: fake.apiUrl, approvalChannel: CHANNEL, approverGroups: [{ usergroupId: 'S0MANAGERS', roles: ['manager'] }] },
     database: { dataDir: await mkdtemp(join(tmpdir(), 'tollgate-e2e-db-')), embeddedPort: await findFreePort() },
     server: { port: 0 },
   });
@@ -164,6 +165,12 @@ describe('Slack approvals end to end', () => {
     await click(id, 'UCAROL', 'tollgate_approve');
     expect((await handle.result()).approval?.votes.map((v) => v.approver.identifier)).toEqual(['alice', 'carol']);
     expect(runs.get(id)).toBe(1);
+  });
+
+  it('counts a member of an approver user group, whom the workflow resolves through the same directory', async () => {
+    const { id, handle } = await submitAndAwaitMessage();
+    await click(id, 'UGROUPIE', 'tollgate_approve');
+    expect((await handle.result()).approval?.votes[0].approver).toEqual({ identifier: 'UGROUPIE', slackUserId: 'UGROUPIE' });
   });
 
   it('escalates on a durable timer to another channel and widens who may decide; reminds at half time', async () => {
