@@ -57,6 +57,7 @@ export async function governedOperation(input: OperationInput): Promise<Operatio
   };
 
   try {
+    let approvedNotice: Promise<unknown> = Promise.resolve();
     const { request, decision, plan } = await evaluatePolicy(input);
     view.decision = decision;
     upsertSearchAttributes([{ key: TollgateRule, value: decision.rule ?? '(default)' }]);
@@ -107,7 +108,8 @@ export async function governedOperation(input: OperationInput): Promise<Operatio
           ? fail('rejected', 'ApprovalRejected', `rejected by ${approval.votes.at(-1)?.approver.identifier}${approval.votes.at(-1)?.notes ? `: ${approval.votes.at(-1)?.notes}` : ''}`, approval)
           : fail('expired', 'ApprovalExpired', `no decision before the deadline ${approval.deadline}`, approval);
       }
-      await notify({ kind: 'closed', view, outcome });
+      // Updating the message need not delay the operation: it runs alongside and is awaited below.
+      approvedNotice = notify({ kind: 'closed', view, outcome });
     }
 
     let result: unknown;
@@ -129,6 +131,7 @@ export async function governedOperation(input: OperationInput): Promise<Operatio
       await commitBudget({ key: id, amount: actualCost });
       reserved = false;
     }
+    await approvedNotice;
     setStatus('completed');
     return { id, status: 'completed', decision, approval: view.approval, result, ...(actualCost !== undefined ? { cost: actualCost } : {}) };
   } catch (error) {
