@@ -187,8 +187,9 @@ const hasOwn = (object: object, key: string) => Object.prototype.hasOwnProperty.
 /**
  * Context keys for the security rules from a tool call's arguments (seed:
  * prepare_security_context). Keys are set only for the arguments present (`query`, `command`,
- * `path`, `url`), as in the seed; `audit_logging_enabled` is always true because Tollgate
- * always writes the audit trail.
+ * `path`, `url`), as in the seed; `audit_logging_enabled` is always true because every governed
+ * operation runs as a Temporal workflow whose event history records each step (the decision, every
+ * vote signal, each activity's result); a separate hash-chained SQL trail is not built yet.
  */
 export function securityContext(args: unknown, options: SecurityContextOptions): SecurityContext {
   const context: SecurityContext = { audit_logging_enabled: true };
