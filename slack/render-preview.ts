@@ -116,7 +116,7 @@ ${message('Approval request', approvalRequestMessage(input))}
 ${message('After the first of two approvals', approvalProgressMessage(input, { required: 2, votes }))}
 ${message('Rejected', approvalOutcomeMessage(input, { outcome: 'rejected', decidedBy: { identifier: 'bob', slackUserId: 'U02BOB' }, at: '2025-11-24T17:42:00Z', note: 'Not during the quarter-end freeze. Please retry on Monday.' }))}
 ${modal('Reject dialog', rejectReasonModal(input.operationId, 'C0123ABCD', '1764003600.000100') as Json)}
-${message('Budget alert', budgetAlertMessage({ scope: 'team', id: 'team-data', period: '2025-11', threshold: 0.9, spent: 912.5, limit: 1000 }))}
+${message('Budget alert', budgetAlertMessage({ level: 'team', entity: 'team-data', period: '2025-11', periodKind: 'month', threshold: 0.9, spent: 912.5, limit: 1000, percent: 91.25, createdAt: new Date('2025-11-20T12:00:00Z') }))}
 </body></html>
 `;
 
