@@ -9,7 +9,7 @@ import type { PolicyEngine } from '../src/policy/engine.js';
 import type { PolicyDecision, PolicyRequest } from '../src/policy/types.js';
 import type { ApprovalState } from '../src/operation/types.js';
 import type { ApprovalEvent, ApprovalEventSink } from '../src/operation/events.js';
-import { budgetEntities } from '../src/budget/index.js';
+import { budgetEntities, readsBudgetContext } from '../src/budget/index.js';
 import { createApproverDirectory } from '../src/slack/directory.js';
 import type { ApproverDirectory } from '../src/slack/types.js';
 import { createBudgetActivities, type BudgetDependencies } from './budget.js';
@@ -36,6 +36,7 @@ export interface Evaluation {
 /** Activities are thin adapters: each validates its input, calls into src/, and types its failures. */
 export function createActivities(deps: ActivityDependencies) {
   const directory = deps.directory ?? createApproverDirectory(deps.config);
+  const needsBudgetContext = readsBudgetContext(deps.engine.compiled.contextKeys);
   async function verdictFor(identifier: string, request: PolicyRequest, escalatedRoles?: string[]): Promise<AuthorityVerdict> {
     const approver = await directory.byIdentifier(identifier);
     // The approver's own request goes through the same enrichers (tenancy and so on) as any other.
@@ -56,7 +57,8 @@ export function createActivities(deps: ActivityDependencies) {
       }
       const input = parsed.data;
       const computed = { ...(await deps.enrich?.(input)) };
-      if (deps.budget) {
+      // Only when the policy reads it: the query is a round trip per evaluation.
+      if (deps.budget && needsBudgetContext) {
         // Spend and reservations so far, so the seed's budget rules (user_budget_exceeded, ...) work unchanged.
         const entities = budgetEntities({ subject: input.subject }, deps.config.budgets);
         Object.assign(computed, await deps.budget.ledger.budgetContext(entities, input.estimatedCost ?? 0));

@@ -26,6 +26,14 @@ export type BudgetContext = {
 } & { [K in `${BudgetLevel}_${'spent' | 'reserved'}`]: number | null }
   & { [K in `${BudgetLevel}_${'limit' | 'remaining'}`]: number | null };
 
+const BUDGET_CONTEXT_KEY = /^(?:(?:user|team|org)_(?:budget_exceeded|spent|reserved|limit|remaining)|monthly_budget_exceeded|estimated_cost_high|budget_period)$/;
+
+/** Whether a policy reading these context keys needs the budget context (a database query) at all. */
+export function readsBudgetContext(keys: Iterable<string>): boolean {
+  for (const key of keys) if (BUDGET_CONTEXT_KEY.test(key)) return true;
+  return false;
+}
+
 export function levelExceeded(level: BudgetLevelStatus | undefined, estimatedMicros: number): boolean {
   if (!level || level.limit === null) return false;
   const limit = toMicros(level.limit);

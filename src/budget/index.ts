@@ -1,6 +1,6 @@
 export { BudgetLedger, type ReleaseStaleResult } from './ledger.js';
 export { budgetEntities } from './entities.js';
-export { budgetContext, levelExceeded, type BudgetContext } from './context.js';
+export { budgetContext, levelExceeded, readsBudgetContext, type BudgetContext } from './context.js';
 export {
   recordBudgetAlerts, deliverBudgetAlerts, undeliveredBudgetAlerts, crossedThresholds, formatBudgetAlert,
   type BudgetAlert, type BudgetAlertSink,

@@ -45,6 +45,8 @@ export interface CompiledPolicySet {
   readonly defaultDecision: PolicyDecision;
   readonly actionIndex: CandidateIndex;
   readonly resourceIndex: CandidateIndex;
+  /** The first segment of every constraint key: which context values the set can ever read. */
+  readonly contextKeys: ReadonlySet<string>;
 }
 
 function compileSubject(pattern: string): SubjectMatcher {
@@ -298,5 +300,6 @@ export function compilePolicySet(set: PolicySet): CompiledPolicySet {
     policySet: set.name,
     policyVersion: version,
   });
-  return { set, version, rules, defaultDecision, actionIndex, resourceIndex };
+  const contextKeys = new Set(set.rules.flatMap((rule) => (rule.constraints ?? []).map((c) => c.key.split('.')[0])));
+  return { set, version, rules, defaultDecision, actionIndex, resourceIndex, contextKeys };
 }

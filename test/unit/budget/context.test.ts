@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { budgetContext } from '../../../src/budget/context.js';
+import { budgetContext, readsBudgetContext } from '../../../src/budget/context.js';
 import { levelStatus } from '../../../src/budget/status.js';
 import type { BudgetLevel, BudgetLevelStatus } from '../../../src/budget/types.js';
 import { parsePolicySet, PolicyEngine } from '../../../src/policy/index.js';
@@ -78,5 +78,15 @@ describe('budgetContext', () => {
     expect(decide(fresh, 7)).toMatchObject({ effect: 'require_approval', rule: 'high_cost_approval' });
     const teamFull = [level('user', 'user-123', 0, 0, 100), level('team', 'team-platform', 999.6, 0, 1000), level('org', 'org', 999.6, 0, 10000)];
     expect(decide(teamFull, 2.5)).toMatchObject({ effect: 'deny', rule: 'team_budget_exceeded' });
+  });
+});
+
+describe('readsBudgetContext', () => {
+  it('is true only for sets whose constraints read a budget key', () => {
+    const keysOf = (rules: unknown[]) => new PolicyEngine(parsePolicySet({ name: 's', rules })).compiled.contextKeys;
+    expect(readsBudgetContext(keysOf([{ name: 'a', effect: 'deny', constraints: [{ key: 'user_budget_exceeded', equals: true }] }]))).toBe(true);
+    expect(readsBudgetContext(keysOf([{ name: 'a', effect: 'deny', constraints: [{ key: 'estimated_cost_high', equals: true }] }]))).toBe(true);
+    expect(readsBudgetContext(keysOf([{ name: 'a', effect: 'deny', constraints: [{ key: 'environment', equals: 'prod' }, { key: 'subject.attributes.team_spent', gt: 1 }] }]))).toBe(false);
+    expect(readsBudgetContext(keysOf([{ name: 'a', effect: 'allow' }]))).toBe(false);
   });
 });
