@@ -1,10 +1,12 @@
 import type { Command } from 'commander';
-import { BUDGET_LEVELS, formatMoney, type BudgetLevel, type BudgetLevelStatus } from '../budget/index.js';
+import { BUDGET_LEVELS, formatMoney, toMicros, type BudgetLevel, type BudgetLevelStatus } from '../budget/index.js';
 import { TollgateInputError } from '../errors.js';
 import { printJson } from './io.js';
 import { withClient } from './context.js';
 
 const BAR_WIDTH = 20;
+/** Amounts in status are in currency units; formatMoney takes the ledger's micro-units. */
+const money = (amount: number) => formatMoney(toMicros(amount));
 
 function bar(percent: number | null): string {
   if (percent === null) return `[${' '.repeat(BAR_WIDTH)}] no limit`;
@@ -15,10 +17,10 @@ function bar(percent: number | null): string {
 export function formatBudgetStatus(levels: readonly BudgetLevelStatus[]): string {
   const rows = levels.map((l) => [
     `${l.level} ${l.entity}`,
-    l.limit === null ? '-' : formatMoney(l.limit),
-    formatMoney(l.spent),
-    formatMoney(l.reserved),
-    l.remaining === null ? '-' : formatMoney(l.remaining),
+    l.limit === null ? '-' : money(l.limit),
+    money(l.spent),
+    money(l.reserved),
+    l.remaining === null ? '-' : money(l.remaining),
     bar(l.percent),
   ]);
   const header = ['level', 'limit', 'spent', 'reserved', 'remaining', `used (${levels[0]?.period ?? ''})`];
@@ -65,7 +67,7 @@ export function registerBudgetCommands(program: Command): void {
         }
         const limit = value === 'none' ? null : amount('amount')(value);
         await client.setBudgetLimit(lvl, entity, limit);
-        console.log(`${lvl} ${entity}: limit ${limit === null ? 'none' : formatMoney(limit)}`);
+        console.log(`${lvl} ${entity}: limit ${limit === null ? 'none' : money(limit)}`);
       });
     });
   budget.command('adjust')
@@ -75,7 +77,7 @@ export function registerBudgetCommands(program: Command): void {
     .action(async (id: string, actual: number, _options, command: Command) => {
       await withClient(command, async (client) => {
         await client.adjustCost(id, actual);
-        console.log(`${id}: cost set to ${formatMoney(actual)}`);
+        console.log(`${id}: cost set to ${money(actual)}`);
       });
     });
 }
