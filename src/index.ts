@@ -11,3 +11,8 @@ export { OperationRegistry, registerOperation, defaultOperations, type Operation
 export { createTollgateWorker, type TollgateWorker, type TollgateWorkerOptions } from './service/worker.js';
 export { startService, type RunningService, type ServiceOptions } from './service/service.js';
 export * as patterns from './patterns/index.js';
+export * as audit from './audit/index.js';
+export { AuditTrail } from './audit/index.js';
+export * as budget from './budget/index.js';
+export { BudgetLedger, BudgetExceededError } from './budget/index.js';
+export { openStore, type Store } from './store/index.js';

@@ -1,6 +1,6 @@
 /**
- * Redaction for anything Tollgate shows to people or stores outside the audit trail:
- * Slack messages, console notices, error details. Request context is caller-supplied and
+ * Redaction for anything Tollgate shows to people or stores, the audit trail included:
+ * Slack messages, console notices, error details, audit entries. Request context is caller-supplied and
  * routinely carries credentials (an agent passes its tool's headers along), so approval
  * messages must never echo it verbatim.
  */

@@ -4,6 +4,8 @@ import { registerOperationCommands } from './operations.js';
 import { registerApprovalCommands } from './approvals.js';
 import { registerServiceCommands } from './service.js';
 import { registerBudgetCommands } from './budget.js';
+import { registerAuditCommands } from './audit.js';
+import { registerComplianceCommands } from './compliance.js';
 import { EXIT, exitCodeFor } from './io.js';
 
 export function buildProgram(): Command {
@@ -17,6 +19,8 @@ export function buildProgram(): Command {
   registerOperationCommands(program);
   registerApprovalCommands(program);
   registerBudgetCommands(program);
+  registerAuditCommands(program);
+  registerComplianceCommands(program);
   return program;
 }
 

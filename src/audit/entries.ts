@@ -1,0 +1,181 @@
+/**
+ * One builder per entry type: what each step of a governed operation records, and under
+ * which key. Keys depend only on the operation id and the step (never on the attempt or the
+ * clock), so an activity that is retried writes the same key and `append` keeps one entry.
+ * Pass `at` from the workflow's clock so a retry carries the same time as well.
+ *
+ * Common columns: `operationId` (the workflow id), `actor` (who acted), `action` and
+ * `resource` (what the operation is), `outcome`, `rule` (the rule that decided, if any).
+ */
+import type { PolicyDecision, PolicyRequest } from '../policy/types.js';
+import type { AuditEntryInput, AuditEntryType } from './types.js';
+
+type At = Date | string | undefined;
+
+/** What the operation is, repeated on its entries so each reads on its own. */
+export interface OperationRef {
+  operationId: string;
+  /** The requesting subject's identifier. */
+  requester?: string;
+  action?: string;
+  resource?: string;
+  /** The rule that decided the operation (for approval entries: the one that required approval). */
+  rule?: string | null;
+}
+
+export const auditKey = (operationId: string, type: AuditEntryType, ...parts: readonly (string | number)[]): string =>
+  [operationId, type, ...parts].join(':');
+
+function base(op: OperationRef, type: AuditEntryType, at: At, ...keyParts: (string | number)[]): AuditEntryInput {
+  return {
+    key: auditKey(op.operationId, type, ...keyParts),
+    type,
+    at,
+    operationId: op.operationId,
+    actor: op.requester ?? null,
+    action: op.action ?? null,
+    resource: op.resource ?? null,
+    rule: op.rule ?? null,
+  };
+}
+
+/**
+ * policy_decision: outcome = effect. data: `{ reason, policySet, policyVersion, metadata,
+ * subject: { roles, attributes, tags }, context }` (the seed's fields; context redacted).
+ */
+export function policyDecisionEntry(operationId: string, request: PolicyRequest, decision: PolicyDecision, at?: At): AuditEntryInput {
+  return {
+    ...base({ operationId, requester: request.subject.identifier, action: request.action, resource: request.resource, rule: decision.rule }, 'policy_decision', at),
+    outcome: decision.effect,
+    data: {
+      reason: decision.reason,
+      policySet: decision.policySet,
+      policyVersion: decision.policyVersion,
+      metadata: decision.metadata,
+      subject: { roles: request.subject.roles ?? [], attributes: request.subject.attributes ?? {}, tags: request.subject.tags ?? {} },
+      context: request.context ?? {},
+    },
+  };
+}
+
+/** approval_requested: data `{ required, deadline, approverRoles?, message?: { channel, ts } }`. */
+export function approvalRequestedEntry(
+  op: OperationRef,
+  request: { required: number; deadline: string; approverRoles?: readonly string[]; message?: { channel: string; ts: string } },
+  at?: At,
+): AuditEntryInput {
+  return { ...base(op, 'approval_requested', at), outcome: 'pending', data: { ...request } };
+}
+
+export interface VoteRef {
+  approver: { identifier: string; slackUserId?: string };
+  decision: 'approve' | 'reject';
+  notes?: string;
+  at?: string;
+}
+
+/** approval_vote: actor = approver, outcome = approve | reject. data `{ slackUserId?, notes? }`. One per approver. */
+export function approvalVoteEntry(op: OperationRef, vote: VoteRef): AuditEntryInput {
+  return {
+    ...base(op, 'approval_vote', vote.at, vote.approver.identifier),
+    actor: vote.approver.identifier,
+    outcome: vote.decision,
+    data: { slackUserId: vote.approver.slackUserId, notes: vote.notes },
+  };
+}
+
+/**
+ * approval_refused: someone without authority clicked. actor = who, outcome = what they tried.
+ * data `{ reason, slackUserId?, notes? }`. Keyed by who and when: the same person may try twice.
+ */
+export function approvalRefusedEntry(op: OperationRef, vote: VoteRef & { reason: string; at: string }): AuditEntryInput {
+  return {
+    ...base(op, 'approval_refused', vote.at, vote.approver.identifier, vote.at),
+    actor: vote.approver.identifier,
+    outcome: vote.decision,
+    data: { reason: vote.reason, slackUserId: vote.approver.slackUserId, notes: vote.notes },
+  };
+}
+
+/** approval_escalated: data `{ channel?, roles? }` (where the request went). */
+export function approvalEscalatedEntry(op: OperationRef, to: { channel?: string; roles?: readonly string[] }, at?: At): AuditEntryInput {
+  return { ...base(op, 'approval_escalated', at), actor: 'system', data: { ...to } };
+}
+
+/**
+ * approval_decision: outcome = approved | rejected | expired | cancelled; actor = the
+ * approver whose vote settled it, or `system` for a timeout or cancellation.
+ * data `{ votes: [{ approver, decision, at }], notes? }`.
+ */
+export function approvalDecisionEntry(
+  op: OperationRef,
+  outcome: 'approved' | 'rejected' | 'expired' | 'cancelled',
+  detail: { decidedBy?: string; votes?: readonly VoteRef[]; notes?: string },
+  at?: At,
+): AuditEntryInput {
+  return {
+    ...base(op, 'approval_decision', at),
+    actor: detail.decidedBy ?? 'system',
+    outcome,
+    data: {
+      votes: (detail.votes ?? []).map((vote) => ({ approver: vote.approver.identifier, decision: vote.decision, at: vote.at })),
+      notes: detail.notes,
+    },
+  };
+}
+
+/** operation_started: data `{ operation?, args? }` (the registered operation and its arguments, redacted). */
+export function operationStartedEntry(op: OperationRef, detail: { operation?: string; args?: unknown }, at?: At): AuditEntryInput {
+  return { ...base(op, 'operation_started', at), outcome: 'executing', data: { operation: detail.operation, args: detail.args } };
+}
+
+/** operation_completed: outcome = completed. data `{ cost? }` (what was committed). */
+export function operationCompletedEntry(op: OperationRef, detail: { cost?: number }, at?: At): AuditEntryInput {
+  return { ...base(op, 'operation_completed', at), outcome: 'completed', data: { cost: detail.cost } };
+}
+
+/** operation_failed: outcome = failed. data `{ error, errorType? }`. */
+export function operationFailedEntry(op: OperationRef, detail: { error: string; errorType?: string }, at?: At): AuditEntryInput {
+  return { ...base(op, 'operation_failed', at), outcome: 'failed', data: { error: detail.error, errorType: detail.errorType } };
+}
+
+/** operation_cancelled: outcome = cancelled. data `{ reason? }`. */
+export function operationCancelledEntry(op: OperationRef, detail: { reason?: string }, at?: At): AuditEntryInput {
+  return { ...base(op, 'operation_cancelled', at), outcome: 'cancelled', data: { reason: detail.reason } };
+}
+
+export type BudgetEntryType = 'budget_reserved' | 'budget_committed' | 'budget_released' | 'budget_adjusted';
+
+/**
+ * budget_reserved / _committed / _released / _adjusted: data `{ amount, user?, team?, period?,
+ * estimated?, actual?, reason? }` (amount in currency units: reserved, committed, released,
+ * or the signed correction).
+ */
+export function budgetEntry(
+  type: BudgetEntryType,
+  op: OperationRef,
+  detail: { amount: number; user?: string; team?: string; period?: string; estimated?: number; actual?: number; reason?: string },
+  at?: At,
+): AuditEntryInput {
+  // Adjustments may repeat (a correction of a correction): key each by its resulting amount.
+  const parts = type === 'budget_adjusted' ? [String(detail.actual ?? detail.amount)] : [];
+  return { ...base(op, type, at, ...parts), data: { ...detail } };
+}
+
+/**
+ * budget_alert: no operation. actor = the entity, outcome = the threshold crossed.
+ * data `{ level, entity, period, periodKind, threshold, spent, limit, percent }`.
+ */
+export function budgetAlertEntry(alert: {
+  level: string; entity: string; period: string; periodKind: string; threshold: number; spent: number; limit: number; percent: number; createdAt?: Date;
+}): AuditEntryInput {
+  const { createdAt, ...data } = alert;
+  return {
+    key: ['budget_alert', alert.level, alert.entity, alert.period, alert.threshold].join(':'),
+    type: 'budget_alert',
+    at: createdAt,
+    actor: alert.entity,
+    outcome: `${Math.round(alert.threshold * 100)}%`,
+    data,
+  };
+}

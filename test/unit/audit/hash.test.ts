@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import { canonicalJson, entryHash, type UnsealedAuditEntry } from '../../../src/audit/index.js';
+import { buildChain } from './chainFixtures.js';
+
+describe('canonicalJson', () => {
+  it('sorts keys at every level and keeps array order', () => {
+    expect(canonicalJson({ b: 1, a: { d: [3, { z: 1, y: 2 }], c: null } })).toBe('{"a":{"c":null,"d":[3,{"y":2,"z":1}]},"b":1}');
+  });
+
+  it('gives the same text for the same value built in another order', () => {
+    expect(canonicalJson({ x: 'é', y: [1.5, true] })).toBe(canonicalJson({ y: [1.5, true], x: 'é' }));
+  });
+
+  it('refuses values with no JSON form', () => {
+    expect(() => canonicalJson({ a: undefined })).toThrow(/not a JSON value/);
+  });
+});
+
+describe('entryHash', () => {
+  const [entry] = buildChain(1);
+  const { hash, ...unsealed } = entry;
+
+  it('is the stored hash of a sealed entry, a 64-digit hex sha256', () => {
+    expect(hash).toMatch(/^[0-9a-f]{64}$/);
+    expect(entryHash(unsealed)).toBe(hash);
+  });
+
+  it('does not depend on the order of keys inside data', () => {
+    const reordered: UnsealedAuditEntry = { ...unsealed, data: Object.fromEntries(Object.entries(unsealed.data).reverse()) };
+    expect(entryHash(reordered)).toBe(hash);
+  });
+
+  const changes: [string, Partial<UnsealedAuditEntry>][] = [
+    ['seq', { seq: 2 }], ['key', { key: 'other' }], ['at', { at: '2025-03-01T09:00:01.001Z' }], ['type', { type: 'operation_failed' }],
+    ['operationId', { operationId: null }], ['actor', { actor: 'mallory' }], ['action', { action: 'data:write' }],
+    ['resource', { resource: 'dataset://x' }], ['outcome', { outcome: 'failed' }], ['rule', { rule: 'r' }],
+    ['data', { data: { ...unsealed.data, n: 2 } }], ['prevHash', { prevHash: 'f'.repeat(64) }],
+  ];
+  for (const [field, change] of changes) {
+    it(`changes when ${field} changes`, () => {
+      expect(entryHash({ ...unsealed, ...change })).not.toBe(hash);
+    });
+  }
+});
