@@ -6,6 +6,7 @@ import {
 } from '../src/budget/index.js';
 import type { Queryable } from '../src/store/connect.js';
 import type { PolicyRequest } from '../src/policy/types.js';
+import { budgetAlertEntry, budgetEntry, type AuditEntryInput } from '../src/audit/index.js';
 
 export interface BudgetDependencies {
   config: Pick<TollgateConfig, 'budgets'>;
@@ -17,7 +18,7 @@ export interface BudgetDependencies {
 export type ReserveOutcome = { reserved: true } | { reserved: false; message: string; exceeded: ReturnType<BudgetExceededError['toJSON']> };
 
 /** Reserve, commit and release by operation id: each is idempotent, so activity retries are harmless. */
-export function createBudgetActivities(deps: BudgetDependencies | null) {
+export function createBudgetActivities(deps: BudgetDependencies | null, record: (entries: AuditEntryInput[]) => Promise<void>) {
   const ledger = () => {
     if (!deps) throw ApplicationFailure.nonRetryable('this operation has an estimatedCost, but the worker has no budget ledger (start it with a database)', 'BudgetUnavailable');
     return deps;
@@ -26,7 +27,9 @@ export function createBudgetActivities(deps: BudgetDependencies | null) {
     async reserveBudget(args: { key: string; request: PolicyRequest; amount: number }): Promise<ReserveOutcome> {
       const { ledger: budget, config } = ledger();
       try {
-        await budget.reserve(args.key, budgetEntities(args.request, config.budgets), args.amount);
+        const entities = budgetEntities(args.request, config.budgets);
+        await budget.reserve(args.key, entities, args.amount);
+        await record([budgetEntry('budget_reserved', { operationId: args.key, requester: args.request.subject.identifier, action: args.request.action, resource: args.request.resource }, { amount: args.amount, user: entities.user, team: entities.team })]);
         return { reserved: true };
       } catch (error) {
         if (error instanceof BudgetExceededError) return { reserved: false, message: error.message, exceeded: error.toJSON() };
@@ -39,7 +42,10 @@ export function createBudgetActivities(deps: BudgetDependencies | null) {
       const { ledger: budget, config, db, alerts } = ledger();
       try {
         const { levels } = await budget.commit(args.key, args.amount);
-        await deliverBudgetAlerts(db, alerts, await recordBudgetAlerts(db, levels, config.budgets.alertThresholds));
+        await record([budgetEntry('budget_committed', { operationId: args.key }, { amount: args.amount })]);
+        const crossed = await recordBudgetAlerts(db, levels, config.budgets.alertThresholds);
+        await record(crossed.map(budgetAlertEntry));
+        await deliverBudgetAlerts(db, alerts, crossed);
       } catch (error) {
         if (error instanceof BudgetReservationStateError) throw ApplicationFailure.nonRetryable(error.message, 'BudgetReservationState');
         throw error;
@@ -47,7 +53,8 @@ export function createBudgetActivities(deps: BudgetDependencies | null) {
     },
 
     async releaseBudget(args: { key: string }): Promise<void> {
-      await ledger().ledger.release(args.key);
+      const released = await ledger().ledger.release(args.key);
+      await record([budgetEntry('budget_released', { operationId: args.key }, { amount: released.estimated })]);
     },
   };
 }

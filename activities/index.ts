@@ -13,6 +13,11 @@ import { budgetEntities, readsBudgetContext } from '../src/budget/index.js';
 import { createApproverDirectory } from '../src/slack/directory.js';
 import type { ApproverDirectory } from '../src/slack/types.js';
 import { createBudgetActivities, type BudgetDependencies } from './budget.js';
+import {
+  approvalDecisionEntry, approvalEscalatedEntry, approvalRefusedEntry, approvalRequestedEntry, approvalVoteEntry,
+  operationCompletedEntry, policyDecisionEntry, type AuditEntryInput, type AuditTrail, type OperationRef,
+} from '../src/audit/index.js';
+import type { OperationStatusView } from '../src/operation/types.js';
 
 export interface ActivityDependencies {
   config: TollgateConfig;
@@ -23,6 +28,8 @@ export interface ActivityDependencies {
   enrich?: (input: OperationInput) => Promise<Record<string, unknown>>;
   /** Who may approve: config approvers plus Slack user-group members; defaults to config only. */
   directory?: ApproverDirectory;
+  /** The audit trail; null for a worker without a database (then only Temporal's history records the steps). */
+  audit?: AuditTrail | null;
   /** The budget ledger; null for a worker without a database (operations with a cost then fail). */
   budget: BudgetDependencies | null;
 }
@@ -46,8 +53,18 @@ export function createActivities(deps: ActivityDependencies) {
     return approverMayDecide({ identifier, request, escalatedRoles, context, approver, engine: deps.engine });
   }
 
+  // Entries are keyed by operation and step, so a retried activity appends nothing twice.
+  const record = async (entries: AuditEntryInput[]) => {
+    if (deps.audit) await deps.audit.append(entries);
+  };
+
   return {
-    ...createBudgetActivities(deps.budget),
+    ...createBudgetActivities(deps.budget, record),
+
+    /** For the steps no other activity covers (failure, cancellation): off the happy path. */
+    async recordAudit(entries: AuditEntryInput[]): Promise<void> {
+      await record(entries);
+    },
 
     async evaluatePolicy(raw: unknown): Promise<Evaluation> {
       const parsed = OperationInputSchema.safeParse(raw);
@@ -65,6 +82,7 @@ export function createActivities(deps: ActivityDependencies) {
       }
       const request = policyRequestFor(input, computed);
       const decision = deps.engine.evaluate(request);
+      await record([policyDecisionEntry(input.id ?? Context.current().info.workflowExecution?.workflowId ?? 'unknown', request, decision)]);
       if (decision.effect !== 'require_approval') return { request, decision };
       try {
         return { request, decision, plan: approvalPlan(decision.rule, decision.metadata, deps.config.approvals) };
@@ -74,12 +92,18 @@ export function createActivities(deps: ActivityDependencies) {
       }
     },
 
-    async checkApprover(args: { identifier: string; request: PolicyRequest; escalatedRoles?: string[] }): Promise<AuthorityVerdict> {
-      return verdictFor(args.identifier, args.request, args.escalatedRoles);
+    async checkApprover(args: {
+      operation: OperationRef; identifier: string; request: PolicyRequest; escalatedRoles?: string[];
+      vote: { decision: 'approve' | 'reject'; notes?: string; slackUserId?: string; at: string };
+    }): Promise<AuthorityVerdict> {
+      const verdict = await verdictFor(args.identifier, args.request, args.escalatedRoles);
+      const vote = { ...args.vote, approver: { identifier: args.identifier, slackUserId: args.vote.slackUserId } };
+      await record([verdict.allowed ? approvalVoteEntry(args.operation, vote) : approvalRefusedEntry(args.operation, { ...vote, reason: verdict.reason })]);
+      return verdict;
     },
 
     async executeOperation(args: {
-      id: string; name: string; args: unknown; request: PolicyRequest; decision: PolicyDecision; approval?: ApprovalState;
+      id: string; name: string; args: unknown; request: PolicyRequest; decision: PolicyDecision; approval?: ApprovalState; estimatedCost?: number;
     }): Promise<{ result?: unknown; actualCost?: number }> {
       let handler;
       try {
@@ -88,7 +112,7 @@ export function createActivities(deps: ActivityDependencies) {
         if (error instanceof UnknownOperationError) throw ApplicationFailure.nonRetryable(error.message, 'UnknownOperation');
         throw error;
       }
-      const output = await handler(args.args, {
+      const output: unknown = await handler(args.args, {
         operationId: args.id,
         attempt: Context.current().info.attempt,
         subject: args.request.subject,
@@ -97,11 +121,15 @@ export function createActivities(deps: ActivityDependencies) {
         decision: args.decision,
         approval: args.approval,
       });
-      return isCostedResult(output) ? output : { result: output };
+      const result: { result?: unknown; actualCost?: number } = isCostedResult(output) ? output : { result: output };
+      await record([operationCompletedEntry(operationRef(args.id, args.request, args.decision.rule), { cost: result.actualCost ?? args.estimatedCost })]);
+      return result;
     },
 
     /** Tell approvers (Slack or console) what happened; returns where the message lives. */
     async notifyApproval(event: ApprovalEvent): Promise<{ channel: string; ts: string } | undefined> {
+      const entry = approvalAuditEntry(event);
+      if (entry) await record([entry]);
       if (event.kind !== 'reminder') return deps.approvals.notify(event);
       // A reminder names the people who could act now: the same check a vote gets.
       const { input, approval } = event.view;
@@ -114,6 +142,29 @@ export function createActivities(deps: ActivityDependencies) {
       return deps.approvals.notify({ ...event, mentions });
     },
   };
+}
+
+export const operationRef = (operationId: string, request: Pick<PolicyRequest, 'subject' | 'action' | 'resource'>, rule?: string | null): OperationRef =>
+  ({ operationId, requester: request.subject.identifier, action: request.action, resource: request.resource, rule: rule ?? null });
+
+/** What an approval event puts in the audit trail (progress and reminders add nothing). */
+function approvalAuditEntry(event: ApprovalEvent): AuditEntryInput | null {
+  const view: OperationStatusView = event.view;
+  const op = operationRef(view.id, view.input, view.decision?.rule);
+  const approval = view.approval;
+  if (!approval) return null;
+  switch (event.kind) {
+    case 'requested':
+      return approvalRequestedEntry(op, { required: approval.required, deadline: approval.deadline }, approval.requestedAt);
+    case 'escalated':
+      return approvalEscalatedEntry(op, event.plan.escalateTo ?? {});
+    case 'closed': {
+      const deciding = event.outcome === 'approved' || event.outcome === 'rejected' ? approval.votes.at(-1) : undefined;
+      return approvalDecisionEntry(op, event.outcome, { decidedBy: deciding?.approver.identifier, votes: approval.votes, notes: deciding?.notes });
+    }
+    default:
+      return null;
+  }
 }
 
 export type TollgateActivities = ReturnType<typeof createActivities>;

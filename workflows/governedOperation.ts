@@ -7,6 +7,7 @@ import type { ApprovalDecision, OperationInput } from '../src/operation/schema.j
 import type { ApprovalState, OperationResult, OperationStatus, OperationStatusView } from '../src/operation/types.js';
 import type { ApprovalEvent } from '../src/operation/events.js';
 import { tallyVote } from '../src/approval/tally.js';
+import { operationCancelledEntry, operationFailedEntry, type OperationRef } from '../src/audit/entries.js';
 import { operationDetails } from '../src/operation/describe.js';
 import { TollgateApprovalRequestedAt, TollgateRule, TollgateStatus } from '../src/temporal/searchAttributes.js';
 import { approvalDecisionSignal, statusQuery } from './definitions.js';
@@ -16,7 +17,7 @@ const { evaluatePolicy, checkApprover } = proxyLocalActivities<TollgateActivitie
   startToCloseTimeout: '10s',
   retry: { maximumAttempts: 5 },
 });
-const { notifyApproval } = proxyActivities<TollgateActivities>({
+const { notifyApproval, recordAudit } = proxyActivities<TollgateActivities>({
   startToCloseTimeout: '30s',
   retry: { initialInterval: '1s', maximumInterval: '1m' },
 });
@@ -44,6 +45,7 @@ export async function governedOperation(input: OperationInput): Promise<Operatio
     setCurrentDetails(operationDetails(view));
   };
   const notify = (event: ApprovalEvent) => (view.approval ? notifyApproval(event) : Promise.resolve(undefined));
+  const auditRef: OperationRef = { operationId: id, requester: input.subject.identifier, action: input.action, resource: input.resource, rule: null };
   // Compensation: whatever ends the operation without spending gives the reservation back.
   let reserved = false;
   const releaseReservation = async () => {
@@ -60,6 +62,7 @@ export async function governedOperation(input: OperationInput): Promise<Operatio
     let approvedNotice: Promise<unknown> = Promise.resolve();
     const { request, decision, plan } = await evaluatePolicy(input);
     view.decision = decision;
+    auditRef.rule = decision.rule;
     upsertSearchAttributes([{ key: TollgateRule, value: decision.rule ?? '(default)' }]);
     if (decision.effect === 'deny') {
       throw fail('denied', 'PolicyViolation', `denied by ${decision.rule ? `rule ${decision.rule}` : 'the default effect'}${decision.reason ? `: ${decision.reason}` : ''}`, decision);
@@ -90,8 +93,12 @@ export async function governedOperation(input: OperationInput): Promise<Operatio
         }
         await notify(kind === 'escalated' ? { kind, view, plan } : { kind, view });
       }, async (vote) => {
-        const verdict = await checkApprover({ identifier: vote.approver.identifier, request, escalatedRoles: approval.escalated ? plan.escalateTo?.roles : undefined });
         const recorded = { ...vote, at: new Date().toISOString() };
+        const verdict = await checkApprover({
+          operation: auditRef, identifier: vote.approver.identifier, request,
+          escalatedRoles: approval.escalated ? plan.escalateTo?.roles : undefined,
+          vote: { decision: vote.decision, notes: vote.notes, slackUserId: vote.approver.slackUserId, at: recorded.at },
+        });
         if (!verdict.allowed) {
           approval.refused.push({ ...recorded, reason: verdict.reason });
           return undefined;
@@ -117,13 +124,15 @@ export async function governedOperation(input: OperationInput): Promise<Operatio
     if (input.operation) {
       setStatus('executing');
       try {
-        const output = await executeOperation({ id, name: input.operation.name, args: input.operation.args, request, decision, approval: view.approval });
+        const output = await executeOperation({ id, name: input.operation.name, args: input.operation.args, request, decision, approval: view.approval, estimatedCost: input.estimatedCost });
         result = output.result;
         actualCost = output.actualCost ?? actualCost;
       } catch (error) {
         if (isCancellation(error)) throw error;
+        const reason = (error as Error).cause instanceof Error ? ((error as Error).cause as Error).message : (error as Error).message;
+        await recordAudit([operationFailedEntry(auditRef, { error: reason, errorType: ((error as Error).cause as { type?: string } | undefined)?.type })]);
         await releaseReservation();
-        throw fail('failed', 'OperationFailed', `operation ${input.operation.name} failed: ${(error as Error).cause instanceof Error ? ((error as Error).cause as Error).message : (error as Error).message}`, { operation: input.operation.name });
+        throw fail('failed', 'OperationFailed', `operation ${input.operation.name} failed: ${reason}`, { operation: input.operation.name });
       }
     }
     // A pure gate commits its estimate when it opens; adjustCost corrects it later.
@@ -139,6 +148,7 @@ export async function governedOperation(input: OperationInput): Promise<Operatio
       // Cleanup must run even though the workflow is being cancelled.
       await CancellationScope.nonCancellable(async () => {
         setStatus('cancelled');
+        await recordAudit([operationCancelledEntry(auditRef, { reason: 'cancelled' })]);
         await releaseReservation();
         await notify({ kind: 'closed', view, outcome: 'cancelled' });
       });

@@ -12,6 +12,7 @@ import { BudgetLedger, formatBudgetAlert, type BudgetAlertSink } from '../budget
 import { logger } from '../log.js';
 import type { Store } from '../store/index.js';
 import type { ApproverDirectory } from '../slack/types.js';
+import { AuditTrail } from '../audit/index.js';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../../workflows/index.ts', import.meta.url));
 
@@ -82,6 +83,7 @@ export async function createTollgateWorker(options: TollgateWorkerOptions): Prom
       approvals: options.approvals,
       enrich: options.enrich,
       directory: options.directory,
+      audit: options.store ? new AuditTrail(options.store.pool) : null,
       budget: options.store
         ? { config, ledger: new BudgetLedger(options.store.pool, config.budgets), db: options.store.pool, alerts: options.budgetAlerts ?? logBudgetAlerts }
         : null,

@@ -14,6 +14,7 @@ import { createTollgateWorker, workflowBundle, type TollgateWorker } from '../..
 import { createActivities } from '../../../activities/index.js';
 import { OperationRegistry } from '../../../src/operation/registry.js';
 import { BudgetLedger, type BudgetAlert } from '../../../src/budget/index.js';
+import { AuditTrail } from '../../../src/audit/index.js';
 import { PolicyEngine } from '../../../src/policy/engine.js';
 import { loadPolicySet } from '../../../src/policy/load.js';
 import type { TollgateConfig } from '../../../src/config.js';
@@ -130,6 +131,45 @@ describeEachDatabase('budgets through workflows', (db: () => TestDatabase) => {
     }
     const [bobLevel] = await ledger.status({ user: 'bob' });
     expect(bobLevel).toMatchObject({ spent: 0, reserved: 0 });
+  });
+
+  it('writes every step to the audit trail, once each, as one valid hash chain', async () => {
+    const trail = new AuditTrail(db().pool);
+    const steps = async (id: string) => (await trail.query({ operationId: id })).map((e) => `${e.type}:${e.outcome ?? ''}`);
+
+    const done = await submit({ identifier: 'user-123', attributes: { team_id: 'team-platform' } }, 2.5, { operation: { name: 'model_call', args: { actual: 2.35 } } });
+    await done.result();
+    expect(await steps(done.id)).toEqual(['policy_decision:allow', 'budget_reserved:', 'operation_completed:completed', 'budget_committed:']);
+    expect((await trail.query({ operationId: done.id, type: 'budget_committed' }))[0].data).toMatchObject({ amount: 2.35 });
+
+    const subject = { identifier: 'bob' };
+    const rejected = await client.submit({ id: `wf-${randomUUID()}`, subject, action: 'data:export', resource: 'dataset://x', estimatedCost: 1 });
+    await eventually(async () => (await client.status(rejected.id)).status === 'awaiting_approval', 'awaiting approval');
+    await client.approve(rejected.id, 'bob');
+    await client.reject(rejected.id, 'alice', 'not now');
+    await rejected.result().catch(() => undefined);
+    await eventually(async () => (await steps(rejected.id)).includes('approval_decision:rejected'), 'the decision entry');
+    // Compensation comes first: the reservation is released before the message is updated.
+    expect(await steps(rejected.id)).toEqual([
+      'policy_decision:require_approval', 'budget_reserved:', 'approval_requested:pending', 'approval_refused:approve',
+      'approval_vote:reject', 'budget_released:', 'approval_decision:rejected',
+    ]);
+    const [refused] = await trail.query({ operationId: rejected.id, type: 'approval_refused' });
+    expect(refused).toMatchObject({ actor: 'bob', data: { reason: expect.stringContaining('may not approve') } });
+
+    const failed = await client.submit({ id: `wf-${randomUUID()}`, subject, action: 'job:run', resource: 'job://x', estimatedCost: 1, operation: { name: 'boom' } });
+    await failed.result().catch(() => undefined);
+    await eventually(async () => (await steps(failed.id)).includes('budget_released:'), 'the release entry');
+    expect(await steps(failed.id)).toEqual(['policy_decision:allow', 'budget_reserved:', 'operation_failed:failed', 'budget_released:']);
+
+    const cancelled = await client.submit({ id: `wf-${randomUUID()}`, subject, action: 'data:export', resource: 'dataset://x' });
+    await eventually(async () => (await client.status(cancelled.id)).status === 'awaiting_approval', 'awaiting approval');
+    await client.temporal.workflow.getHandle(cancelled.id).cancel();
+    await eventually(async () => (await steps(cancelled.id)).includes('approval_decision:cancelled'), 'the cancellation entries');
+    expect(await steps(cancelled.id)).toEqual(['policy_decision:require_approval', 'approval_requested:pending', 'operation_cancelled:cancelled', 'approval_decision:cancelled']);
+
+    const chain = await trail.verify();
+    expect(chain.ok).toBe(true);
   });
 
   it('a pure gate commits its estimate, and adjustCost corrects it idempotently', async () => {
