@@ -1,25 +1,11 @@
 import { createHash } from 'node:crypto';
+import { canonicalJson } from '../canonicalJson.js';
 import type { UnsealedAuditEntry } from './types.js';
+
+export { canonicalJson };
 
 /** The prev_hash of the first entry. */
 export const GENESIS_HASH = '0'.repeat(64);
-
-/**
- * JSON with object keys sorted at every level and no whitespace: the same value always gives
- * the same text, whatever order its keys were built in or jsonb returned them in.
- * Values must already be JSON-shaped (see normalise.ts).
- */
-export function canonicalJson(value: unknown): string {
-  if (value === null || typeof value !== 'object') {
-    const text = JSON.stringify(value);
-    // undefined, functions and symbols have no JSON form; normalisation removes them first.
-    if (text === undefined) throw new TypeError(`canonicalJson: ${typeof value} is not a JSON value`);
-    return text;
-  }
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  const keys = Object.keys(value).sort();
-  return `{${keys.map((key) => `${JSON.stringify(key)}:${canonicalJson((value as Record<string, unknown>)[key])}`).join(',')}}`;
-}
 
 /**
  * The entry's hash: sha256 over the canonical JSON of all its fields, its position (`seq`)

@@ -39,15 +39,6 @@ const TYPE_RULES: Record<AuditEntryType, TypeRule> = {
   budget_released: { requires: ['operationId'], data: { amount: 'number' } },
   budget_adjusted: { requires: ['operationId'], data: { amount: 'number' } },
   budget_alert: { data: { level: 'string', entity: 'string', threshold: 'number' } },
-  budget_limit_set: { requires: ['actor'], data: { level: 'string', entity: 'string' } },
-  budget_overrun: { requires: ['operationId'], data: { amount: 'number' } },
-  policy_loaded: { data: { version: 'string' } },
-  policy_shadow_divergence: { requires: ['operationId'] },
-  approval_granted: { requires: ['operationId', 'actor'], data: { grantId: 'string' } },
-  grant_revoked: { data: { grantId: 'string' } },
-  approver_token_created: { requires: ['actor'], data: { tokenId: 'string' } },
-  approver_token_revoked: { data: { tokenId: 'string' } },
-  rollout_changed: { data: { percentage: 'number' } },
 };
 
 const text = z.string().nullable().optional();

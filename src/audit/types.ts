@@ -21,15 +21,6 @@ export const AUDIT_ENTRY_TYPES = [
   'budget_released',
   'budget_adjusted',
   'budget_alert',
-  'budget_limit_set',
-  'budget_overrun',
-  'policy_loaded',
-  'policy_shadow_divergence',
-  'approval_granted',
-  'grant_revoked',
-  'approver_token_created',
-  'approver_token_revoked',
-  'rollout_changed',
 ] as const;
 export type AuditEntryType = (typeof AUDIT_ENTRY_TYPES)[number];
 

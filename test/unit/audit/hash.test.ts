@@ -12,7 +12,12 @@ describe('canonicalJson', () => {
   });
 
   it('refuses values with no JSON form', () => {
-    expect(() => canonicalJson({ a: undefined })).toThrow(/not a JSON value/);
+    expect(() => canonicalJson({ a: () => 1 })).toThrow(/not a JSON value/);
+    expect(() => canonicalJson(undefined)).toThrow(/not a JSON value/);
+  });
+
+  it('leaves out undefined entries, as JSON does', () => {
+    expect(canonicalJson({ b: 1, a: undefined, c: [undefined] })).toBe('{"b":1,"c":[null]}');
   });
 });
 
