@@ -3,6 +3,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    setupFiles: ['test/support/setup.ts'],
     // Integration suites each start their own Temporal dev server; on a 2-core machine
     // running more than two at once starves them and turns timeouts into flakes.
     maxWorkers: 2,

@@ -20,7 +20,6 @@ import { ensureTemporalCli } from '../temporal-config/install.mjs';
 import { readSecrets } from '../src/config.js';
 import { startService } from '../src/service/service.js';
 import { OperationRegistry } from '../src/operation/registry.js';
-import { approvalDecisionSignal } from '../workflows/definitions.js';
 
 const SIGNING_SECRET = 'bench-signing-secret';
 const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
@@ -114,12 +113,12 @@ rows.push(await sequential('bare one-activity workflow', N, (i) => bare(i, 'lat'
 rows.push(await concurrent('governed allow-path', 4 * N, 32, (i) => governed(i, 'tput')));
 rows.push(await concurrent('bare one-activity workflow', 4 * N, 32, (i) => bare(i, 'tput')));
 
-rows.push(await sequential('approval signal → completion', N / 2, async (i) => {
-  const id = `bench-signal-${runId}-${i}`;
+rows.push(await sequential('approval decision (decide Update) → completion', N / 2, async (i) => {
+  const id = `bench-decide-${runId}-${i}`;
   const handle = await client.submit({ id, subject: { identifier: 'bob' }, action: 'data:export', resource: 'dataset://bench', operation: { name: 'noop' } });
   await awaitingApproval(id);
   const t0 = performance.now();
-  await client.temporal.workflow.getHandle(id).signal(approvalDecisionSignal, { decision: 'approve', approver: { identifier: 'alice' } });
+  await service.decisions.decide({ operationId: id, identity: 'alice', channel: 'api', decision: 'approve' });
   await handle.result();
   return performance.now() - t0;
 }));
@@ -142,9 +141,9 @@ console.log(`\n${'path'.padEnd(42)} ${pad('mode', 14)} ${pad('ops', 5)} ${pad('p
 for (const row of rows) {
   console.log(`${row.path.padEnd(42)} ${pad(row.mode, 14)} ${pad(String(row.ops), 5)} ${pad(row.p50.toFixed(1), 8)} ${pad(row.p99.toFixed(1), 8)} ${pad(row.opsPerSecond.toFixed(1), 7)}`);
 }
-const signal = rows.find((r) => r.path.startsWith('approval signal'))!;
+const signal = rows.find((r) => r.path.startsWith('approval decision'))!;
 console.log(`\ngoverned / bare p50 latency: ${ratio.toFixed(2)}× (interleaved blocks: ${blockRatio.toFixed(2)}×; goal ≤ 1.5×) ${ratio <= 1.5 ? 'MET' : 'MISSED'}`);
-console.log(`approval signal → completion p50: ${signal.p50.toFixed(1)} ms (goal ≤ 50 ms) ${signal.p50 <= 50 ? 'MET' : 'MISSED'}`);
+console.log(`approval decision → completion p50: ${signal.p50.toFixed(1)} ms (goal ≤ 50 ms) ${signal.p50 <= 50 ? 'MET' : 'MISSED'}`);
 
 const temporalVersion = execFileSync(await ensureTemporalCli({ log: () => undefined }), ['--version']).toString().trim();
 await mkdir(new URL('./results/', import.meta.url), { recursive: true });

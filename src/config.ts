@@ -72,6 +72,16 @@ const SecuritySchema = z.object({
   pathAllowlist: z.array(z.string()).optional(),
 }).strict();
 
+const AuthSchema = z.object({
+  /** OIDC bearer JWTs for the decision API, verified against the issuer's JWKS. */
+  oidc: z.object({
+    issuer: z.string().min(1),
+    audience: z.string().min(1),
+    jwksUrl: z.string().url(),
+    identityClaim: z.string().min(1).default('sub'),
+  }).strict().optional(),
+}).strict();
+
 export const ConfigSchema = z.object({
   /** A policy set file, or `preset:NAME` for a shipped preset (enterprise, tenant-isolation, ...). */
   policy: z.string().min(1).default('preset:enterprise'),
@@ -79,16 +89,27 @@ export const ConfigSchema = z.object({
   database: DatabaseSchema.default(DatabaseSchema.parse({})),
   slack: SlackSchema.default(SlackSchema.parse({})),
   approvers: z.array(ApproverSchema).default([]),
-  approvals: z.object({ defaultTimeout: duration.default('24h') }).strict().default({ defaultTimeout: '24h' }),
+  approvals: z.object({
+    defaultTimeout: duration.default('24h'),
+    /** How old a decision proof may be when the worker checks it. */
+    proofWindow: duration.default('5m'),
+  }).strict().default({ defaultTimeout: '24h', proofWindow: '5m' }),
+  auth: AuthSchema.default(AuthSchema.parse({})),
   budgets: BudgetsSchema.default(BudgetsSchema.parse({})),
   security: SecuritySchema.default(SecuritySchema.parse({})),
-  server: z.object({ port: z.number().int().min(0).default(3000) }).strict().default({ port: 3000 }),
+  server: z.object({
+    port: z.number().int().min(0).default(3000),
+    /** Where the CLI and clients reach the decision API; default http://127.0.0.1:<port>. */
+    url: z.string().url().optional(),
+  }).strict().default({ port: 3000 }),
 }).strict();
 
 export type TollgateConfigFile = z.input<typeof ConfigSchema>;
 
 /** Secrets never live in the file; they come from the environment. */
 export interface TollgateSecrets {
+  /** An approver token for the CLI's decisions (TOLLGATE_TOKEN). */
+  approverToken?: string;
   slackBotToken?: string;
   slackSigningSecret?: string;
   slackAppToken?: string;
@@ -105,6 +126,7 @@ export type TollgateConfig = z.output<typeof ConfigSchema> & {
 
 export function readSecrets(env: NodeJS.ProcessEnv = process.env): TollgateSecrets {
   return {
+    approverToken: env.TOLLGATE_TOKEN || undefined,
     slackBotToken: env.SLACK_BOT_TOKEN || undefined,
     slackSigningSecret: env.SLACK_SIGNING_SECRET || undefined,
     slackAppToken: env.SLACK_APP_TOKEN || undefined,
@@ -160,4 +182,12 @@ export function loadConfig(path?: string, env: NodeJS.ProcessEnv = process.env):
     throw new TollgateInputError(`${file}: invalid YAML: ${(error as Error).message.split('\n')[0]}`, 'config');
   }
   return parseConfig(raw, { source: file, baseDir: dirname(resolve(file)), env });
+}
+
+/** Where Tollgate keeps local state (keys, anchors, the embedded database) beside its config. */
+export const stateDir = (config: Pick<TollgateConfig, 'baseDir'>): string => resolve(config.baseDir, '.tollgate');
+
+/** The decision API the CLI and GovernanceClient.decide talk to: TOLLGATE_URL, server.url, or the local port. */
+export function serviceUrl(config: Pick<TollgateConfig, 'server'>, env: NodeJS.ProcessEnv = process.env): string {
+  return (env.TOLLGATE_URL || config.server.url || `http://127.0.0.1:${config.server.port}`).replace(/\/+$/, '');
 }

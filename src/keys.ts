@@ -1,6 +1,6 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { TollgateInputError } from './errors.js';
 
 /**
@@ -103,4 +103,20 @@ export function loadServiceKey(options: LoadKeyOptions): ServiceKey {
   }
   const places = [`$${options.privateEnv}`, ...(options.publicEnv ? [`$${options.publicEnv}`] : []), ...(file ? [file] : [])];
   throw new TollgateInputError(`no ${options.purpose} key: set ${places.join(' or ')} (\`tollgate start\` creates ${file ?? 'one'} for the embedded default)`, options.privateEnv);
+}
+
+/**
+ * The decision key: `TOLLGATE_DECISION_KEY` (private, for processes that sign: the service),
+ * `TOLLGATE_DECISION_PUBLIC_KEY` (for workers that only verify), or `.tollgate/decision-key.pem`
+ * beside the config, which `tollgate start` creates for the embedded default.
+ */
+export function loadDecisionKey(config: { baseDir: string }, options: { create?: boolean; env?: NodeJS.ProcessEnv } = {}): ServiceKey {
+  return loadServiceKey({
+    purpose: 'decision',
+    privateEnv: 'TOLLGATE_DECISION_KEY',
+    publicEnv: 'TOLLGATE_DECISION_PUBLIC_KEY',
+    file: join(config.baseDir, '.tollgate', 'decision-key.pem'),
+    create: options.create,
+    env: options.env,
+  });
 }

@@ -1,197 +1,250 @@
 import {
-  ApplicationFailure, CancellationScope, condition, isCancellation, proxyActivities, proxyLocalActivities,
+  ApplicationFailure, CancellationScope, allHandlersFinished, condition, isCancellation, proxyActivities, proxyLocalActivities,
   setCurrentDetails, setHandler, upsertSearchAttributes, workflowInfo,
 } from '@temporalio/workflow';
 import type { TollgateActivities } from '../activities/index.js';
-import type { ApprovalDecision, OperationInput } from '../src/operation/schema.js';
+import { FailureType, decideUpdate, legacyDecisionSignal, statusQuery, type ApprovalOutcome } from '../src/operation/contract.js';
+import { DecideRequestSchema, type DecideRequest, type DecideResult, type OperationInput } from '../src/operation/schema.js';
 import type { ApprovalState, OperationResult, OperationStatus, OperationStatusView } from '../src/operation/types.js';
 import type { ApprovalEvent } from '../src/operation/events.js';
-import { tallyVote } from '../src/approval/tally.js';
-import { operationCancelledEntry, operationFailedEntry, type OperationRef } from '../src/audit/entries.js';
+import { deniedMessage, expiredMessage, failedMessage, failureCause, rejectedMessage } from '../src/operation/outcome.js';
 import { operationDetails } from '../src/operation/describe.js';
+import type { ApprovalPlan } from '../src/approval/plan.js';
+import { nextApprovalStep, openApproval } from '../src/approval/schedule.js';
+import { approvalsSoFar, tallyVote } from '../src/approval/tally.js';
+import { grantTerms } from '../src/approval/grantTerms.js';
+import { sameIdentity } from '../src/approval/identity.js';
+import { approvalRefusedEntry, operationCancelledEntry, operationFailedEntry, operationRefOf } from '../src/audit/entries.js';
+import { redact, redactString } from '../src/redact.js';
 import { TollgateApprovalRequestedAt, TollgateRule, TollgateStatus } from '../src/temporal/searchAttributes.js';
-import { approvalDecisionSignal, statusQuery } from './definitions.js';
 
-// Policy checks are pure CPU work on the worker: local activities skip a task-queue round trip each.
-const { evaluatePolicy, checkApprover } = proxyLocalActivities<TollgateActivities>({
-  startToCloseTimeout: '10s',
-  retry: { maximumAttempts: 5 },
-});
-const { notifyApproval, recordAudit } = proxyActivities<TollgateActivities>({
+// Everything but the operation's own handler runs as a local activity on this worker: no task-queue
+// round trip each. They touch the database, so they retry until it is back (no attempt cap); only
+// errors that retrying cannot fix are non-retryable.
+const gate = proxyLocalActivities<TollgateActivities>({
   startToCloseTimeout: '30s',
-  retry: { initialInterval: '1s', maximumInterval: '1m' },
-});
-const { reserveBudget, commitBudget, releaseBudget } = proxyActivities<TollgateActivities>({
-  startToCloseTimeout: '30s',
-  retry: { initialInterval: '1s', maximumInterval: '30s', nonRetryableErrorTypes: ['BudgetReservationState', 'BudgetUnavailable'] },
-});
-const { executeOperation } = proxyActivities<TollgateActivities>({
-  startToCloseTimeout: '10m',
-  retry: { maximumAttempts: 3, nonRetryableErrorTypes: ['UnknownOperation'] },
+  retry: {
+    initialInterval: '200ms', maximumInterval: '10s',
+    nonRetryableErrorTypes: [FailureType.InvalidOperation, FailureType.InvalidPolicyMetadata, FailureType.BudgetUnavailable, FailureType.BudgetReservationState],
+  },
 });
 
-type Outcome = 'approved' | 'rejected' | 'expired';
+/** After this many refused decisions, further ones are turned away before they reach the history. */
+const MAX_REFUSED = 100;
+
+type Ending = Exclude<OperationStatus, 'evaluating' | 'awaiting_approval' | 'executing' | 'completed'>;
 
 export async function governedOperation(input: OperationInput): Promise<OperationResult> {
-  const id = workflowInfo().workflowId;
-  const view: OperationStatusView = { id, status: 'evaluating', input };
-  const inbox: ApprovalDecision[] = [];
-  setHandler(statusQuery, () => view);
-  setHandler(approvalDecisionSignal, (decision) => void inbox.push(decision));
+  const { workflowId: id } = workflowInfo();
+  // What queries, the UI and Slack see: secrets never leave the workflow's input.
+  const view: OperationStatusView = { id, status: 'evaluating', input: redact(input) };
+  const audit = operationRefOf(id, input);
+  let evaluation: Awaited<ReturnType<TollgateActivities['evaluatePolicy']>> | undefined;
+  let reserved = false;
+  let messageClosed = false;
+  let attempts = 0;
+  const usedNonces: string[] = [];
+  let voting: Promise<unknown> = Promise.resolve();
 
   const setStatus = (status: OperationStatus) => {
     view.status = status;
     upsertSearchAttributes([{ key: TollgateStatus, value: status }]);
     setCurrentDetails(operationDetails(view));
   };
-  const notify = (event: ApprovalEvent) => (view.approval ? notifyApproval(event) : Promise.resolve(undefined));
-  const auditRef: OperationRef = { operationId: id, requester: input.subject.identifier, action: input.action, resource: input.resource, rule: null };
-  // Compensation: whatever ends the operation without spending gives the reservation back.
-  let reserved = false;
-  const releaseReservation = async () => {
-    if (reserved) await releaseBudget({ key: id });
-    reserved = false;
-  };
-  const fail = (status: OperationStatus, type: string, message: string, details: unknown) => {
+  const notify = (event: ApprovalEvent) => (view.approval ? gate.notifyApproval(event) : Promise.resolve(undefined));
+  const awaiting = () => view.status === 'awaiting_approval' && view.approval !== undefined && view.approval.outcome === undefined;
+  const refusals = () => view.approval?.refused.length ?? 0;
+
+  setHandler(statusQuery, () => view);
+  setHandler(decideUpdate, (request) => {
+    // One vote at a time, so each is checked against the tally it will join.
+    const vote = voting.then(() => decide(request));
+    voting = vote.catch(() => undefined);
+    return vote;
+  }, {
+    validator: (raw) => {
+      const parsed = DecideRequestSchema.safeParse(raw);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        throw ApplicationFailure.create({ type: 'InvalidDecision', message: `decision ${issue.path.join('.') || 'payload'}: ${issue.message}`, nonRetryable: true });
+      }
+      if (!awaiting()) throw ApplicationFailure.create({ type: 'NotAwaitingApproval', message: `operation ${id} is not awaiting approval (status: ${view.status})`, nonRetryable: true });
+      if (refusals() >= MAX_REFUSED) throw ApplicationFailure.create({ type: 'TooManyRefusals', message: `operation ${id} has refused ${MAX_REFUSED} decisions; no more are accepted`, nonRetryable: true });
+    },
+  });
+  // Signals carry no proof: an old client's vote is recorded as refused and changes nothing.
+  setHandler(legacyDecisionSignal, async (raw) => {
+    if (refusals() >= MAX_REFUSED) return;
+    const claimed = DecideRequestSchema.pick({ decision: true, approver: true }).safeParse(raw);
+    const approver = claimed.success ? claimed.data.approver : { identifier: 'unknown' };
+    const refused = {
+      approver, decision: claimed.success ? claimed.data.decision : 'approve' as const, at: new Date().toISOString(),
+      reason: 'decisions sent as a signal are not accepted: decide through Slack or the decision API (tollgate approvals approve)',
+    };
+    view.approval?.refused.push(refused);
+    await gate.recordAudit([approvalRefusedEntry(audit, { ...refused, refusal: 'signal', attempt: ++attempts })]);
+  });
+
+  async function decide(request: DecideRequest): Promise<DecideResult> {
+    const approval = view.approval!;
+    const tally = () => ({ have: approvalsSoFar(approval), need: approval.required });
+    const decided = (): DecideResult => ({ counted: false, refusal: 'decided', reason: `operation ${id} was already ${approval.outcome}`, approvals: tally() });
+    if (approval.outcome) return decided();
+    if (request.decision === 'approve' && approval.votes.some((v) => v.decision === 'approve' && sameIdentity(v.approver.identifier, request.approver.identifier))) {
+      return { counted: false, refusal: 'duplicate', reason: `${request.approver.identifier} already approved ${id}; another approver has to`, approvals: tally() };
+    }
+    const at = new Date().toISOString();
+    const checked = await gate.authorizeVote({
+      operation: { ...audit, rule: evaluation!.decision.rule }, request: evaluation!.request, requestDigest: evaluation!.requestDigest,
+      decision: request, attempt: ++attempts, usedNonces: [...usedNonces], at,
+      escalatedRoles: approval.escalated ? approval.escalatedTo?.roles : undefined,
+    });
+    if (checked.nonce) usedNonces.push(checked.nonce);
+    const vote = { approver: request.approver, decision: request.decision, channel: request.channel, notes: request.notes, at };
+    if (!checked.allowed) {
+      approval.refused.push({ ...vote, reason: checked.reason });
+      setCurrentDetails(operationDetails(view));
+      return { counted: false, refusal: checked.refusal, reason: checked.reason, approvals: tally() };
+    }
+    // The check may have waited for the database; the deadline may have passed meanwhile.
+    if (approval.outcome) return decided();
+    const counted = tallyVote(approval, { ...vote, approver: { identifier: checked.identifier, slackUserId: checked.slackUserId } });
+    if (counted.kind === 'duplicate') return { counted: false, refusal: 'duplicate', reason: `${checked.identifier} already approved ${id}`, approvals: tally() };
+    if (counted.kind === 'pending') {
+      await notify({ kind: 'progress', view });
+      return { counted: true, reason: `counted: ${counted.approvals} of ${counted.required} approvals`, approvals: tally() };
+    }
+    approval.outcome = counted.kind;
+    const result: DecideResult = { counted: true, outcome: counted.kind, reason: `${id} ${counted.kind} by ${checked.identifier}`, approvals: tally() };
+    if (counted.kind === 'approved' && request.grant) result.grant = await grant(request, checked.identifier);
+    return result;
+  }
+
+  async function grant(request: DecideRequest, grantedBy: string): Promise<DecideResult['grant']> {
+    const { plan, decision, request: evaluated } = evaluation!;
+    const terms = grantTerms(request.grant!, plan!, decision.rule, evaluated.resource);
+    // The service checked these before it signed; a decision sent around it gets its vote, not a grant.
+    if (!terms.ok || !decision.rule) return undefined;
+    return gate.recordGrant({ operation: { ...audit, requester: evaluated.subject.identifier, action: evaluated.action, rule: decision.rule }, grantedBy, terms: terms.terms });
+  }
+
+  async function awaitApproval(plan: ApprovalPlan): Promise<ApprovalOutcome> {
+    const approval = openApproval(plan, Date.now()); // workflow time: deterministic on replay
+    view.approval = approval;
+    upsertSearchAttributes([{ key: TollgateApprovalRequestedAt, value: new Date(approval.requestedAt) }]);
+    setStatus('awaiting_approval');
+    const message = await notify({ kind: 'requested', view, plan });
+    if (message) approval.message = message;
+    let reminded = false;
+    while (!approval.outcome) {
+      // Durable timers: the wait survives worker and server restarts; no cron is involved.
+      const step = nextApprovalStep(approval, plan, reminded, Date.now());
+      if (step.kind === 'wait') {
+        await condition(() => approval.outcome !== undefined, step.forMs);
+      } else if (step.kind === 'expire') {
+        approval.outcome = 'expired';
+      } else if (step.kind === 'escalate') {
+        approval.escalated = true;
+        approval.escalatedTo = plan.escalateTo;
+        await notify({ kind: 'escalated', view, plan });
+      } else {
+        reminded = true;
+        await notify({ kind: 'reminder', view });
+      }
+    }
+    return approval.outcome;
+  }
+
+  const fail = (status: Ending, type: FailureType, message: string, details?: unknown) => {
+    view.error = redactString(message);
     setStatus(status);
-    view.error = message;
-    return ApplicationFailure.create({ type, message, nonRetryable: true, details: [details] });
+    return ApplicationFailure.create({ type, message: view.error, nonRetryable: true, details: details === undefined ? [] : [redact(details)] });
   };
 
   try {
-    let approvedNotice: Promise<unknown> = Promise.resolve();
-    const { request, decision, plan } = await evaluatePolicy(input);
+    evaluation = await gate.evaluatePolicy({ ...input, id });
+    const { request, decision, plan } = evaluation;
     view.decision = decision;
-    auditRef.rule = decision.rule;
+    view.requestDigest = evaluation.requestDigest;
+    audit.rule = decision.rule;
     upsertSearchAttributes([{ key: TollgateRule, value: decision.rule ?? '(default)' }]);
-    if (decision.effect === 'deny') {
-      throw fail('denied', 'PolicyViolation', `denied by ${decision.rule ? `rule ${decision.rule}` : 'the default effect'}${decision.reason ? `: ${decision.reason}` : ''}`, decision);
-    }
+    if (decision.effect === 'deny') throw fail('denied', FailureType.PolicyViolation, deniedMessage(decision), decision);
     if (input.estimatedCost !== undefined) {
-      const reservation = await reserveBudget({ key: id, request, amount: input.estimatedCost });
-      if (!reservation.reserved) throw fail('denied', 'BudgetExceeded', reservation.message, reservation.exceeded);
+      const reservation = await gate.reserveBudget({ key: id, request, amount: input.estimatedCost });
+      if (!reservation.reserved) throw fail('denied', FailureType.BudgetExceeded, reservation.message, reservation.exceeded);
       reserved = true;
     }
 
+    let approvedNotice: Promise<unknown> = Promise.resolve();
     if (decision.effect === 'require_approval' && plan) {
-      const requestedAt = Date.now(); // workflow time: deterministic on replay
-      const approval: ApprovalState = {
-        required: plan.required, votes: [], refused: [], escalated: false,
-        requestedAt: new Date(requestedAt).toISOString(),
-        deadline: new Date(requestedAt + plan.timeoutMs).toISOString(),
-      };
-      view.approval = approval;
-      upsertSearchAttributes([{ key: TollgateApprovalRequestedAt, value: new Date(requestedAt) }]);
-      setStatus('awaiting_approval');
-      const message = await notify({ kind: 'requested', view, plan });
-      if (message) approval.message = message;
-
-      const outcome = await waitForApproval(approval, requestedAt, plan.reminderAfterMs, plan.escalateAfterMs, async (kind) => {
-        if (kind === 'escalated') {
-          approval.escalated = true;
-          approval.escalatedTo = plan.escalateTo;
-        }
-        await notify(kind === 'escalated' ? { kind, view, plan } : { kind, view });
-      }, async (vote) => {
-        const recorded = { ...vote, at: new Date().toISOString() };
-        const verdict = await checkApprover({
-          operation: auditRef, identifier: vote.approver.identifier, request,
-          escalatedRoles: approval.escalated ? plan.escalateTo?.roles : undefined,
-          vote: { decision: vote.decision, notes: vote.notes, slackUserId: vote.approver.slackUserId, at: recorded.at },
-        });
-        if (!verdict.allowed) {
-          approval.refused.push({ ...recorded, reason: verdict.reason });
-          return undefined;
-        }
-        const tally = tallyVote(approval, recorded);
-        if (tally.kind === 'pending') await notify({ kind: 'progress', view });
-        return tally.kind === 'approved' ? 'approved' : tally.kind === 'rejected' ? 'rejected' : undefined;
-      }, inbox);
-
-      if (outcome !== 'approved') {
-        await releaseReservation();
-        await notify({ kind: 'closed', view, outcome });
-        throw outcome === 'rejected'
-          ? fail('rejected', 'ApprovalRejected', `rejected by ${approval.votes.at(-1)?.approver.identifier}${approval.votes.at(-1)?.notes ? `: ${approval.votes.at(-1)?.notes}` : ''}`, approval)
-          : fail('expired', 'ApprovalExpired', `no decision before the deadline ${approval.deadline}`, approval);
+      if (evaluation.grant) {
+        view.approval = { ...openApproval(plan, Date.now()), outcome: 'approved', grantedBy: evaluation.grant };
+      } else {
+        const outcome = await awaitApproval(plan);
+        const approval: ApprovalState = view.approval!;
+        if (outcome === 'rejected') throw fail('rejected', FailureType.ApprovalRejected, rejectedMessage(approval), approval);
+        if (outcome === 'expired') throw fail('expired', FailureType.ApprovalExpired, expiredMessage(approval), approval);
+        // Updating the message need not delay the operation: it runs alongside and is awaited below.
+        approvedNotice = notify({ kind: 'closed', view, outcome });
+        messageClosed = true;
       }
-      // Updating the message need not delay the operation: it runs alongside and is awaited below.
-      approvedNotice = notify({ kind: 'closed', view, outcome });
     }
 
     let result: unknown;
     let actualCost = input.estimatedCost;
-    if (input.operation) {
+    const operation = input.operation;
+    if (operation && !operation.gateOnly) {
       setStatus('executing');
+      const { executeOperation } = proxyActivities<TollgateActivities>({
+        taskQueue: operation.taskQueue,
+        startToCloseTimeout: '10m',
+        retry: operation.atMostOnce ? { maximumAttempts: 1 } : { maximumAttempts: 3, nonRetryableErrorTypes: [FailureType.UnknownOperation] },
+      });
       try {
-        const output = await executeOperation({ id, name: input.operation.name, args: input.operation.args, request, decision, approval: view.approval, estimatedCost: input.estimatedCost });
+        const output = await executeOperation({ id, name: operation.name, args: operation.args, request, decision, approval: view.approval, estimatedCost: input.estimatedCost });
         result = output.result;
         actualCost = output.actualCost ?? actualCost;
       } catch (error) {
         if (isCancellation(error)) throw error;
-        const reason = (error as Error).cause instanceof Error ? ((error as Error).cause as Error).message : (error as Error).message;
-        await recordAudit([operationFailedEntry(auditRef, { error: reason, errorType: ((error as Error).cause as { type?: string } | undefined)?.type })]);
-        await releaseReservation();
-        throw fail('failed', 'OperationFailed', `operation ${input.operation.name} failed: ${reason}`, { operation: input.operation.name });
+        const cause = failureCause(error);
+        await gate.recordAudit([operationFailedEntry(audit, { error: redactString(cause.message), errorType: cause.type })]);
+        throw fail('failed', FailureType.OperationFailed, failedMessage(operation.name, cause.message), { operation: operation.name });
       }
     }
     // A pure gate commits its estimate when it opens; adjustCost corrects it later.
     if (reserved && actualCost !== undefined) {
-      await commitBudget({ key: id, amount: actualCost });
+      await gate.commitBudget({ key: id, amount: actualCost });
       reserved = false;
     }
     await approvedNotice;
     setStatus('completed');
+    await condition(allHandlersFinished);
     return { id, status: 'completed', decision, approval: view.approval, result, ...(actualCost !== undefined ? { cost: actualCost } : {}) };
   } catch (error) {
-    if (isCancellation(error)) {
-      // Cleanup must run even though the workflow is being cancelled.
-      await CancellationScope.nonCancellable(async () => {
+    // Whatever ends the operation gives its reservation back, fixes its status and closes its
+    // message, even while the workflow is being cancelled.
+    await CancellationScope.nonCancellable(async () => {
+      if (isCancellation(error)) {
+        view.error = 'cancelled';
         setStatus('cancelled');
-        await recordAudit([operationCancelledEntry(auditRef, { reason: 'cancelled' })]);
-        await releaseReservation();
-        await notify({ kind: 'closed', view, outcome: 'cancelled' });
-      });
-    }
+        await gate.recordAudit([operationCancelledEntry(audit, { reason: 'cancelled' })]);
+      } else if (!(error instanceof ApplicationFailure) || !isEnding(view.status)) {
+        const cause = failureCause(error);
+        await gate.recordAudit([operationFailedEntry(audit, { error: redactString(cause.message), errorType: cause.type })]);
+        error = fail('failed', FailureType.OperationFailed, cause.message);
+      }
+      if (reserved) await gate.releaseBudget({ key: id });
+      reserved = false;
+      const approval = view.approval;
+      if (approval && !approval.grantedBy && !messageClosed) {
+        approval.outcome ??= 'cancelled';
+        await notify({ kind: 'closed', view, outcome: approval.outcome });
+      }
+      await condition(allHandlersFinished);
+    });
     throw error;
   }
 }
 
-/**
- * Wait for votes, a reminder, an escalation or the deadline, whichever comes first. Durable timers
- * (condition with a timeout) survive worker and server restarts; no cron is involved.
- */
-async function waitForApproval(
-  approval: ApprovalState,
-  requestedAt: number,
-  reminderAfterMs: number,
-  escalateAfterMs: number | undefined,
-  announce: (kind: 'reminder' | 'escalated') => Promise<void>,
-  count: (vote: ApprovalDecision) => Promise<Outcome | undefined>,
-  inbox: ApprovalDecision[],
-): Promise<Outcome> {
-  const deadline = Date.parse(approval.deadline);
-  let reminded = false;
-  for (;;) {
-    const vote = inbox.shift();
-    if (vote) {
-      const outcome = await count(vote);
-      if (outcome) return outcome;
-      continue;
-    }
-    const now = Date.now();
-    if (now >= deadline) return 'expired';
-    const remindAt = reminded ? Infinity : requestedAt + reminderAfterMs;
-    const escalateAt = approval.escalated || escalateAfterMs === undefined ? Infinity : requestedAt + escalateAfterMs;
-    if (now >= escalateAt) {
-      await announce('escalated');
-      continue;
-    }
-    if (now >= remindAt) {
-      reminded = true;
-      await announce('reminder');
-      continue;
-    }
-    await condition(() => inbox.length > 0, Math.min(deadline, remindAt, escalateAt) - now);
-  }
-}
+const ENDINGS: readonly OperationStatus[] = ['denied', 'rejected', 'expired', 'cancelled', 'failed'];
+const isEnding = (status: OperationStatus): boolean => ENDINGS.includes(status);

@@ -8,6 +8,14 @@ export interface ApprovalPlan {
   escalateAfterMs?: number;
   escalateTo?: { channel?: string; roles?: string[] };
   channel?: string;
+  /** Set when the rule offers standing grants (`metadata.grantable`). */
+  grantable?: GrantOffer;
+}
+
+/** What a rule offers through `metadata.grantable: { maxTtl, maxUses }`. */
+export interface GrantOffer {
+  maxTtlMs: number;
+  maxUses: number;
 }
 
 export class ApprovalMetadataError extends Error {
@@ -42,5 +50,18 @@ export function approvalPlan(rule: string | null, metadata: Record<string, unkno
     };
   }
   if (typeof metadata.slackChannel === 'string') plan.channel = metadata.slackChannel;
+  const grantable = grantOffer(rule, metadata);
+  if (grantable) plan.grantable = grantable;
   return plan;
+}
+
+/** The rule's grant offer, or null when it makes none (rules without `grantable` never offer one). */
+export function grantOffer(rule: string | null, metadata: Record<string, unknown>): GrantOffer | null {
+  const raw = metadata.grantable;
+  if (raw === undefined || raw === false) return null;
+  if (typeof raw !== 'object' || raw === null) throw new ApprovalMetadataError(rule, 'grantable', 'expected { maxTtl: "8h", maxUses: 50 }');
+  const { maxTtl, maxUses } = raw as { maxTtl?: unknown; maxUses?: unknown };
+  if (!isDuration(maxTtl)) throw new ApprovalMetadataError(rule, 'grantable.maxTtl', `expected a duration such as "8h", got ${JSON.stringify(maxTtl)}`);
+  if (!Number.isInteger(maxUses) || (maxUses as number) < 1) throw new ApprovalMetadataError(rule, 'grantable.maxUses', `expected a whole number ≥ 1, got ${JSON.stringify(maxUses)}`);
+  return { maxTtlMs: parseDuration(maxTtl), maxUses: maxUses as number };
 }

@@ -70,8 +70,11 @@ export function approvalRequestedEntry(
 export interface VoteRef {
   approver: { identifier: string; slackUserId?: string };
   decision: 'approve' | 'reject';
+  channel?: string;
   notes?: string;
   at?: string;
+  /** Why a refused vote did not count, as a code (missing, bad_signature, reused, authority…). */
+  refusal?: string;
 }
 
 /** approval_vote: actor = approver, outcome = approve | reject. data `{ slackUserId?, notes? }`. One per approver. */
@@ -80,20 +83,21 @@ export function approvalVoteEntry(op: OperationRef, vote: VoteRef): AuditEntryIn
     ...base(op, 'approval_vote', vote.at, vote.approver.identifier),
     actor: vote.approver.identifier,
     outcome: vote.decision,
-    data: { slackUserId: vote.approver.slackUserId, notes: vote.notes },
+    data: { slackUserId: vote.approver.slackUserId, channel: vote.channel, notes: vote.notes },
   };
 }
 
 /**
- * approval_refused: someone without authority clicked. actor = who, outcome = what they tried.
- * data `{ reason, slackUserId?, notes? }`. Keyed by who and when: the same person may try twice.
+ * approval_refused: a decision that did not count (no or bad proof, a replay, no authority).
+ * actor = who it claimed to come from, outcome = what it tried. data `{ reason, refusal?, channel?,
+ * slackUserId?, notes? }`. Keyed by the operation's attempt number: every attempt is its own event.
  */
-export function approvalRefusedEntry(op: OperationRef, vote: VoteRef & { reason: string; at: string }): AuditEntryInput {
+export function approvalRefusedEntry(op: OperationRef, vote: VoteRef & { reason: string; at: string; attempt?: number }): AuditEntryInput {
   return {
-    ...base(op, 'approval_refused', vote.at, vote.approver.identifier, vote.at),
+    ...base(op, 'approval_refused', vote.at, ...(vote.attempt !== undefined ? [vote.attempt] : [vote.approver.identifier, vote.at])),
     actor: vote.approver.identifier,
     outcome: vote.decision,
-    data: { reason: vote.reason, slackUserId: vote.approver.slackUserId, notes: vote.notes },
+    data: { reason: vote.reason, refusal: vote.refusal, channel: vote.channel, slackUserId: vote.approver.slackUserId, notes: vote.notes },
   };
 }
 
@@ -110,7 +114,7 @@ export function approvalEscalatedEntry(op: OperationRef, to: { channel?: string;
 export function approvalDecisionEntry(
   op: OperationRef,
   outcome: 'approved' | 'rejected' | 'expired' | 'cancelled',
-  detail: { decidedBy?: string; votes?: readonly VoteRef[]; notes?: string },
+  detail: { decidedBy?: string; votes?: readonly VoteRef[]; notes?: string; grant?: { grantId: string; grantedBy: string; grantedAt: string } },
   at?: At,
 ): AuditEntryInput {
   return {
@@ -120,6 +124,7 @@ export function approvalDecisionEntry(
     data: {
       votes: (detail.votes ?? []).map((vote) => ({ approver: vote.approver.identifier, decision: vote.decision, at: vote.at })),
       notes: detail.notes,
+      ...(detail.grant ? { grant: detail.grant } : {}),
     },
   };
 }
@@ -178,4 +183,36 @@ export function budgetAlertEntry(alert: {
     outcome: `${Math.round(alert.threshold * 100)}%`,
     data,
   };
+}
+
+/** The OperationRef of a request: what every entry of its operation repeats. */
+export const operationRefOf = (operationId: string, request: { subject: { identifier: string }; action: string; resource: string }, rule?: string | null): OperationRef =>
+  ({ operationId, requester: request.subject.identifier, action: request.action, resource: request.resource, rule: rule ?? null });
+
+/**
+ * approval_granted: an approver approved and granted the same for a while. actor = the approver.
+ * data `{ grantId, scope, expiresAt, maxUses, requester }`.
+ */
+export function approvalGrantedEntry(op: OperationRef, grant: { grantId: string; grantedBy: string; scope: string; expiresAt: string; maxUses: number }, at?: At): AuditEntryInput {
+  return {
+    ...base(op, 'approval_granted', at),
+    actor: grant.grantedBy,
+    outcome: 'granted',
+    data: { grantId: grant.grantId, scope: grant.scope, expiresAt: grant.expiresAt, maxUses: grant.maxUses, requester: op.requester },
+  };
+}
+
+/** grant_revoked: no operation. actor = who revoked it. data `{ grantId, requester, action, scope }`. */
+export function grantRevokedEntry(grant: { grantId: string; requester: string; action: string; scope: string }, actor: string, at?: At): AuditEntryInput {
+  return { key: ['grant_revoked', grant.grantId].join(':'), type: 'grant_revoked', at, actor, action: grant.action, outcome: 'revoked', data: { ...grant } };
+}
+
+/** approver_token_created / _revoked: no operation. actor = who ran the command. data `{ tokenId, identifier?, expiresAt? }`; never the token. */
+export function approverTokenEntry(
+  type: 'approver_token_created' | 'approver_token_revoked',
+  token: { tokenId: string; identifier?: string; expiresAt?: string | null },
+  actor: string,
+  at?: At,
+): AuditEntryInput {
+  return { key: [type, token.tokenId].join(':'), type, at, actor, outcome: type === 'approver_token_created' ? 'created' : 'revoked', data: { ...token } };
 }

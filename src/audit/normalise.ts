@@ -39,6 +39,10 @@ const TYPE_RULES: Record<AuditEntryType, TypeRule> = {
   budget_released: { requires: ['operationId'], data: { amount: 'number' } },
   budget_adjusted: { requires: ['operationId'], data: { amount: 'number' } },
   budget_alert: { data: { level: 'string', entity: 'string', threshold: 'number' } },
+  approval_granted: { requires: ['operationId', 'actor'], data: { grantId: 'string', scope: 'string', expiresAt: 'string' } },
+  grant_revoked: { requires: ['actor'], data: { grantId: 'string' } },
+  approver_token_created: { requires: ['actor'], data: { tokenId: 'string', identifier: 'string' } },
+  approver_token_revoked: { requires: ['actor'], data: { tokenId: 'string' } },
 };
 
 const text = z.string().nullable().optional();

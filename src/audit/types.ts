@@ -21,6 +21,10 @@ export const AUDIT_ENTRY_TYPES = [
   'budget_released',
   'budget_adjusted',
   'budget_alert',
+  'approval_granted',
+  'grant_revoked',
+  'approver_token_created',
+  'approver_token_revoked',
 ] as const;
 export type AuditEntryType = (typeof AUDIT_ENTRY_TYPES)[number];
 

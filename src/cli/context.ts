@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import { loadConfig, type TollgateConfig } from '../config.js';
+import { userInfo } from 'node:os';
 import { GovernanceClient } from '../client/GovernanceClient.js';
+import { openStore, type Store } from '../store/index.js';
 
 /** The config named by the global --config flag (or TOLLGATE_CONFIG, or ./tollgate.yaml). */
 export function configOf(command: Command): TollgateConfig {
@@ -13,5 +15,25 @@ export async function withClient<T>(command: Command, work: (client: GovernanceC
     return await work(client);
   } finally {
     await client.close();
+  }
+}
+
+/** For commands that need only the database: they must work while Temporal is down. */
+export async function withStore<T>(command: Command, work: (store: Store, config: TollgateConfig) => Promise<T>): Promise<T> {
+  const config = configOf(command);
+  const store = await openStore(config, { serveEmbedded: false });
+  try {
+    return await work(store, config);
+  } finally {
+    await store.close();
+  }
+}
+
+/** Who ran a command that changes something, for the audit trail: the OS user, as `cli:NAME`. */
+export function cliActor(): string {
+  try {
+    return `cli:${userInfo().username}`;
+  } catch {
+    return 'cli:unknown';
   }
 }

@@ -2,6 +2,8 @@ import { Command, CommanderError } from 'commander';
 import { registerPolicyCommands } from './policy.js';
 import { registerOperationCommands } from './operations.js';
 import { registerApprovalCommands } from './approvals.js';
+import { registerApproverCommands } from './approvers.js';
+import { registerGrantCommands } from './grants.js';
 import { registerServiceCommands } from './service.js';
 import { registerBudgetCommands } from './budget.js';
 import { registerAuditCommands } from './audit.js';
@@ -18,6 +20,8 @@ export function buildProgram(): Command {
   registerPolicyCommands(program);
   registerOperationCommands(program);
   registerApprovalCommands(program);
+  registerApproverCommands(program);
+  registerGrantCommands(program);
   registerBudgetCommands(program);
   registerAuditCommands(program);
   registerComplianceCommands(program);

@@ -6,14 +6,15 @@ import {
 import { TypedSearchAttributes } from '@temporalio/common';
 import type { TollgateConfig } from '../config.js';
 import { InfrastructureUnavailableError, TollgateInputError } from '../errors.js';
-import { ApprovalDecisionSchema, OperationInputSchema, type ApprovalDecision, type OperationInput } from '../operation/schema.js';
+import { OperationInputSchema, type DecideResult, type OperationInput } from '../operation/schema.js';
+import { decideOperation, type DecideOptions } from './decide.js';
 import type { OperationResult, OperationStatus, OperationStatusView } from '../operation/types.js';
 import { operationSummary } from '../operation/describe.js';
 import { TERMINAL_STATUSES } from '../operation/types.js';
 import type { PolicyRequest } from '../policy/types.js';
 import { TollgateAction, TollgateApprovalRequestedAt, TollgateRequester, TollgateResource, TollgateRule, TollgateStatus } from '../temporal/searchAttributes.js';
-import { WORKFLOW_TYPE, approvalDecisionSignal, statusQuery } from '../../workflows/definitions.js';
-import type { governedOperation } from '../../workflows/governedOperation.js';
+import { FailureType, WORKFLOW_TYPE, statusQuery, type OperationEnding } from '../operation/contract.js';
+import { redactString } from '../redact.js';
 import { temporalConnectionOptions } from './connection.js';
 import { openStore, type Store } from '../store/index.js';
 import { BudgetLedger, type BudgetLevel, type BudgetLevelStatus } from '../budget/index.js';
@@ -36,7 +37,6 @@ export interface PendingApproval {
   waitingMs: number | null;
 }
 
-export type ApproverRef = string | { identifier: string; slackUserId?: string };
 
 /** What a graph node, an agent tool, the CLI and the Slack receiver call. */
 export class GovernanceClient {
@@ -118,7 +118,7 @@ export class GovernanceClient {
     const id = input.id ?? `op-${randomUUID()}`;
     const { workflow } = this.temporal;
     try {
-      await workflow.start<typeof governedOperation>(WORKFLOW_TYPE, {
+      await workflow.start(WORKFLOW_TYPE, {
         workflowId: id,
         taskQueue: this.config.temporal.taskQueue,
         args: [{ ...input, id }],
@@ -127,10 +127,11 @@ export class GovernanceClient {
         typedSearchAttributes: new TypedSearchAttributes([
           { key: TollgateStatus, value: 'evaluating' },
           { key: TollgateAction, value: input.action },
-          { key: TollgateResource, value: input.resource },
+          // Search attributes and the summary are not encrypted: never a secret in them.
+          { key: TollgateResource, value: redactString(input.resource) },
           { key: TollgateRequester, value: input.subject.identifier },
         ]),
-        staticSummary: operationSummary(input),
+        staticSummary: operationSummary({ ...input, resource: redactString(input.resource) }),
       });
     } catch (error) {
       // A closed run with this id exists: idempotent submit hands back that run.
@@ -145,7 +146,7 @@ export class GovernanceClient {
   }
 
   handle(id: string): OperationHandle {
-    const workflow = this.temporal.workflow.getHandle<typeof governedOperation>(id);
+    const workflow = this.temporal.workflow.getHandle(id);
     return { id, result: () => this.resultOf(id, workflow), status: () => this.status(id) };
   }
 
@@ -185,46 +186,22 @@ export class GovernanceClient {
     return pending.sort((a, b) => (a.requestedAt?.getTime() ?? 0) - (b.requestedAt?.getTime() ?? 0));
   }
 
-  approve(id: string, approver: ApproverRef, notes?: string): Promise<OperationStatusView> {
-    return this.decide(id, { decision: 'approve', approver: typeof approver === 'string' ? { identifier: approver } : approver, notes });
-  }
-
-  reject(id: string, approver: ApproverRef, notes?: string): Promise<OperationStatusView> {
-    return this.decide(id, { decision: 'reject', approver: typeof approver === 'string' ? { identifier: approver } : approver, notes });
-  }
-
   /**
-   * Send the approvalDecision signal, then wait briefly until the workflow has counted or refused
-   * the vote, so the caller learns whether it took effect.
+   * Decide an operation waiting for approval, through the service's decision API: the service
+   * authenticates the token, signs the decision and sends it to the workflow, and answers whether
+   * the vote counted. There is no way to decide with Temporal credentials alone.
    */
-  async decide(id: string, raw: ApprovalDecision, waitMs = 10_000): Promise<OperationStatusView> {
-    const decision = ApprovalDecisionSchema.parse(raw);
-    const before = await this.status(id);
-    if (before.status !== 'awaiting_approval') {
-      throw new OperationOutcomeError(id, terminalOrFailed(before.status), `operation ${id} is not awaiting approval (status: ${before.status})`);
-    }
-    const seen = (view: OperationStatusView) => (view.approval?.votes.length ?? 0) + (view.approval?.refused.length ?? 0);
-    const seenBefore = seen(before);
-    await this.temporal.workflow.getHandle(id).signal(approvalDecisionSignal, decision);
-    const until = Date.now() + waitMs;
-    for (;;) {
-      const view = await this.status(id);
-      if (seen(view) > seenBefore || view.status !== 'awaiting_approval' || Date.now() > until) return view;
-      await new Promise((r) => setTimeout(r, 50));
-    }
+  decide(id: string, decision: 'approve' | 'reject', options: DecideOptions): Promise<DecideResult> {
+    return decideOperation(this.config, id, decision, options);
   }
 
-  private async resultOf(id: string, workflow: WorkflowHandle<typeof governedOperation>): Promise<OperationResult> {
+  private async resultOf(id: string, workflow: WorkflowHandle): Promise<OperationResult> {
     try {
       return await workflow.result();
     } catch (error) {
       throw outcomeError(id, error);
     }
   }
-}
-
-function terminalOrFailed(status: OperationStatus): 'denied' | 'rejected' | 'expired' | 'cancelled' | 'failed' {
-  return (TERMINAL_STATUSES.includes(status) && status !== 'completed' ? status : 'failed') as 'denied';
 }
 
 /** Turn a workflow failure into the typed error a caller can branch on. */
@@ -236,11 +213,11 @@ function outcomeError(id: string, error: unknown): Error {
   if (cause instanceof ApplicationFailure) {
     const details = cause.details?.[0] as never;
     switch (cause.type) {
-      case 'PolicyViolation':
-      case 'BudgetExceeded':
-        return new OperationDeniedError(id, cause.message, cause.type === 'PolicyViolation' ? details : undefined, cause.type);
-      case 'ApprovalRejected': return new OperationRejectedError(id, cause.message, details);
-      case 'ApprovalExpired': return new OperationExpiredError(id, cause.message, details);
+      case FailureType.PolicyViolation:
+      case FailureType.BudgetExceeded:
+        return new OperationDeniedError(id, cause.message, cause.type === FailureType.PolicyViolation ? details : undefined, cause.type);
+      case FailureType.ApprovalRejected: return new OperationRejectedError(id, cause.message, details);
+      case FailureType.ApprovalExpired: return new OperationExpiredError(id, cause.message, details);
       default: return new OperationOutcomeError(id, 'failed', cause.message, details);
     }
   }

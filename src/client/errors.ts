@@ -1,10 +1,12 @@
 import type { PolicyDecision } from '../policy/types.js';
 import type { ApprovalState } from '../operation/types.js';
+import type { OperationEnding } from '../operation/contract.js';
+import type { DecideResult } from '../operation/schema.js';
 
 /** An operation ended without running: each maps to exit code 1 in the CLI. */
 export class OperationOutcomeError extends Error {
   readonly exitCode = 1;
-  constructor(readonly operationId: string, readonly status: 'denied' | 'rejected' | 'expired' | 'cancelled' | 'failed', message: string, readonly details?: unknown) {
+  constructor(readonly operationId: string, readonly status: OperationEnding, message: string, readonly details?: unknown) {
     super(message);
     this.name = 'OperationOutcomeError';
   }
@@ -36,5 +38,17 @@ export class OperationNotFoundError extends Error {
   constructor(id: string) {
     super(`no governed operation with id ${id}; list them with \`tollgate approvals list\``);
     this.name = 'OperationNotFoundError';
+  }
+}
+
+/**
+ * The decision API refused a decision: bad or revoked credentials (401), no authority or the
+ * requester's own (403), already decided (409), a bad grant (400). Exit code 1.
+ */
+export class DecisionRefusedError extends Error {
+  readonly exitCode = 1;
+  constructor(readonly operationId: string, readonly httpStatus: number, message: string, readonly result?: DecideResult) {
+    super(message);
+    this.name = 'DecisionRefusedError';
   }
 }

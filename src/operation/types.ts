@@ -1,5 +1,6 @@
 import type { PolicyDecision } from '../policy/types.js';
-import type { OperationInput } from './schema.js';
+import type { ApprovalOutcome } from './contract.js';
+import type { DecisionChannel, OperationInput } from './schema.js';
 
 export type OperationStatus =
   | 'evaluating'
@@ -15,8 +16,10 @@ export type OperationStatus =
 export const TERMINAL_STATUSES: readonly OperationStatus[] = ['completed', 'denied', 'rejected', 'expired', 'cancelled', 'failed'];
 
 export interface ApprovalVote {
+  /** The directory's identity for the approver (canonical), whichever channel they used. */
   approver: { identifier: string; slackUserId?: string };
   decision: 'approve' | 'reject';
+  channel?: DecisionChannel;
   notes?: string;
   /** ISO time the workflow accepted the vote. */
   at: string;
@@ -37,6 +40,19 @@ export interface ApprovalState {
   escalatedTo?: { channel?: string; roles?: string[] };
   /** Where the approval message lives, so later updates edit the same message. */
   message?: { channel: string; ts: string };
+  /** Set once the wait has ended. */
+  outcome?: ApprovalOutcome;
+  /** A standing grant that approved this operation without a wait. */
+  grantedBy?: StandingGrantUse;
+}
+
+/** "approved by grant G (granted by alice at …)". */
+export interface StandingGrantUse {
+  grantId: string;
+  grantedBy: string;
+  grantedAt: string;
+  expiresAt: string;
+  scope: string;
 }
 
 /** What the `status` query returns. */
@@ -45,6 +61,8 @@ export interface OperationStatusView {
   status: OperationStatus;
   input: OperationInput;
   decision?: PolicyDecision;
+  /** What decision proofs for this operation must be bound to (src/approval/proof.ts). */
+  requestDigest?: string;
   approval?: ApprovalState;
   error?: string;
 }

@@ -1,12 +1,18 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { WebClient } from '@slack/web-api';
 import type { AddressInfo } from 'node:net';
 import type { TollgateConfig } from '../config.js';
 import { logger } from '../log.js';
 import { GovernanceClient } from '../client/GovernanceClient.js';
-import { approvalGateway } from '../client/gateway.js';
 import { openStore, type Store } from '../store/index.js';
-import { createApproverDirectory, createNotifier, createSlackApp, NotifierApprovalSink, type TollgateSlackApp } from '../slack/index.js';
+import { createNotifier, createSlackApp, NotifierApprovalSink, type TollgateSlackApp } from '../slack/index.js';
+import { createApproverDirectory } from '../approval/directory.js';
+import { createOidcVerifier } from '../approval/oidc.js';
+import { loadDecisionKey, type ServiceKey } from '../keys.js';
+import { loadPolicySet } from '../policy/load.js';
+import { PolicyEngine } from '../policy/engine.js';
+import { createDecisionService, type DecisionService } from './decisions.js';
+import { decisionApi } from './decisionApi.js';
 import type { OperationRegistry } from '../operation/registry.js';
 import { createTollgateWorker, type TollgateWorker } from './worker.js';
 import { healthHandler } from './health.js';
@@ -19,6 +25,8 @@ export interface ServiceOptions {
   operations?: OperationRegistry;
   /** Serve the embedded database from this process when no database url is configured. */
   serveEmbeddedDatabase?: boolean;
+  /** The decision key; default: loadDecisionKey(config), created when the embedded database is served here. */
+  decisionKey?: ServiceKey;
 }
 
 export interface RunningService {
@@ -28,6 +36,8 @@ export interface RunningService {
   /** The port /healthz (and /slack/events, when Slack is configured) listens on. */
   port: number;
   slack?: TollgateSlackApp;
+  /** Signs and sends decisions: what the Slack receiver and the decision API call. */
+  decisions: DecisionService;
   stop(): Promise<void>;
 }
 
@@ -50,6 +60,9 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
 
     const client = await GovernanceClient.connect(config, { store });
     stops.push(() => client.close());
+    // The embedded default makes its own key; elsewhere the operator provides one (README: security).
+    const decisionKey = options.decisionKey ?? loadDecisionKey(config, { create: options.serveEmbeddedDatabase ?? true });
+    const engine = new PolicyEngine(loadPolicySet(config.policy));
     // With a bot token, Slack user groups count as approvers too (usergroups.users.list).
     const slackClient = config.secrets.slackBotToken
       ? new WebClient(config.secrets.slackBotToken, config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl } : {})
@@ -64,6 +77,8 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       store,
       directory,
       budgetAlerts: notifier,
+      decisionKey,
+      engine,
     });
     const running = worker.run();
     stops.push(() => worker.shutdown().then(() => running));
@@ -78,15 +93,31 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     reaper.unref();
     stops.push(async () => clearInterval(reaper));
 
-    const health = healthHandler(() => ({ worker: worker.isPolling(), database: true }));
+    const health = healthHandler({
+      worker: () => (worker.isPolling() ? { ok: true } : { ok: false, detail: 'the worker is not polling its task queue yet' }),
+      database: async () => (await store.pool.query('SELECT 1'), { ok: true }),
+      temporal: async () => (await client.temporal.workflowService.getSystemInfo({}), { ok: true }),
+      policy: () => ({ ok: true, name: engine.policySet.name, version: engine.version }),
+    });
+    const decisions = createDecisionService({ temporal: client.temporal, key: decisionKey, directory, engine, config });
+    const decide = decisionApi({
+      decisions,
+      db: store.pool,
+      oidc: config.auth.oidc ? createOidcVerifier(config.auth.oidc) : undefined,
+      logger,
+    });
+    const decideRoute = (req: IncomingMessage, res: ServerResponse) => void decide(req, res);
     let port: number;
     let slack: TollgateSlackApp | undefined;
     if (config.secrets.slackBotToken) {
       slack = createSlackApp({
         config,
-        gateway: approvalGateway(client),
+        gateway: decisions,
         directory,
-        customRoutes: [{ path: '/healthz', method: ['GET'], handler: health }],
+        customRoutes: [
+          { path: '/healthz', method: ['GET'], handler: health },
+          { path: '/v1/operations/:id/decision', method: ['POST', 'GET', 'PUT', 'DELETE'], handler: decideRoute },
+        ],
       });
       ({ port } = await slack.start(config.server.port));
       stops.push(() => slack!.stop());
@@ -94,14 +125,16 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     } else {
       const server: Server = createServer((req, res) => {
         if (req.method === 'GET' && req.url?.split('?')[0] === '/healthz') return health(req, res);
-        res.writeHead(404).end();
+        void decide(req, res).then((handled) => {
+          if (!handled) res.writeHead(404).end();
+        });
       });
       await new Promise<void>((resolve, reject) => server.once('error', reject).listen(config.server.port, '127.0.0.1', resolve));
       port = (server.address() as AddressInfo).port;
       stops.push(() => new Promise((resolve) => server.close(resolve)));
       log.info({ port }, 'no SLACK_BOT_TOKEN: approvals go to the console; /healthz listening');
     }
-    return { worker, store, client, port, slack, stop };
+    return { worker, store, client, port, slack, decisions, stop };
   } catch (error) {
     await stop();
     throw error;

@@ -11,8 +11,9 @@ import type { ApprovalEventSink } from '../operation/events.js';
 import { BudgetLedger, formatBudgetAlert, type BudgetAlertSink } from '../budget/index.js';
 import { logger } from '../log.js';
 import type { Store } from '../store/index.js';
-import type { ApproverDirectory } from '../slack/types.js';
+import type { ApproverDirectory } from '../approval/directory.js';
 import { AuditTrail } from '../audit/index.js';
+import { loadDecisionKey, type ServiceKey } from '../keys.js';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../../workflows/index.ts', import.meta.url));
 
@@ -44,6 +45,10 @@ export interface TollgateWorkerOptions {
   directory?: ApproverDirectory;
   /** Where budget threshold alerts go (Slack or console). */
   budgetAlerts?: BudgetAlertSink;
+  /** The decision key proofs are verified with; default: loadDecisionKey(config) (its public half suffices). */
+  decisionKey?: ServiceKey;
+  /** The compiled policy; default: compiled from config.policy. */
+  engine?: PolicyEngine;
 }
 
 export interface TollgateWorker {
@@ -59,7 +64,8 @@ export interface TollgateWorker {
 
 export async function createTollgateWorker(options: TollgateWorkerOptions): Promise<TollgateWorker> {
   const { config } = options;
-  const engine = new PolicyEngine(loadPolicySet(config.policy));
+  const engine = options.engine ?? new PolicyEngine(loadPolicySet(config.policy));
+  const decisionKey = options.decisionKey ?? loadDecisionKey(config);
   const ownsConnection = !options.connection;
   let connection = options.connection;
   if (!connection) {
@@ -83,6 +89,8 @@ export async function createTollgateWorker(options: TollgateWorkerOptions): Prom
       approvals: options.approvals,
       enrich: options.enrich,
       directory: options.directory,
+      decisionPublicKey: decisionKey.publicKey,
+      pool: options.store?.pool ?? null,
       audit: options.store ? new AuditTrail(options.store.pool) : null,
       budget: options.store
         ? { config, ledger: new BudgetLedger(options.store.pool, config.budgets), db: options.store.pool, alerts: options.budgetAlerts ?? logBudgetAlerts }

@@ -1,7 +1,8 @@
 /**
  * The Approve / Reject listeners. Each one acknowledges first (Slack allows three seconds),
- * then checks the click, then signals the workflow. The workflow updates the approval
- * message itself, through the notifier, once it has accepted the decision.
+ * then checks the click, then hands it to the decision service, which signs it and sends the
+ * `decide` Update. The workflow updates the approval message itself, through the notifier, once
+ * it has counted the vote; the clicker learns at once whether it counted and why not.
  */
 import type { App, BlockAction, ButtonAction, ViewSubmitAction } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
@@ -40,12 +41,11 @@ export function registerApprovalHandlers(app: App, deps: ApprovalHandlerDeps): v
     try {
       const checked = await check(deps, operationId, userId, 'approve');
       if (!checked.ok) return await tell(checked.reason);
-      await gateway.decide(operationId, {
-        decision: 'approve',
-        approver: { identifier: checked.approver.identifier, slackUserId: userId },
-      });
-      logger.info({ operationId, approver: checked.approver.identifier }, 'approval sent to workflow');
-      await tell(`:white_check_mark: Your approval of ${code(operationId)} was recorded. The message updates once the workflow accepts it.`);
+      const outcome = await gateway.decide({ operationId, identity: checked.approver.identifier, slackUserId: userId, channel: 'slack', decision: 'approve' });
+      logger.info({ operationId, approver: checked.approver.identifier, counted: outcome.ok }, 'approval sent to workflow');
+      await tell(outcome.ok
+        ? `:white_check_mark: Your approval of ${code(operationId)} counted (${outcome.result.approvals.have} of ${outcome.result.approvals.need}).`
+        : `Your approval of ${code(operationId)} did not count: ${outcome.reason}`);
     } catch (error) {
       logger.error({ operationId, err: (error as Error).message }, 'could not handle Approve click');
       await tell(UNAVAILABLE);
@@ -84,13 +84,12 @@ export function registerApprovalHandlers(app: App, deps: ApprovalHandlerDeps): v
       const checked = await check(deps, operationId, userId, 'reject');
       if (!checked.ok) return await tell(checked.reason);
       const reason = view.state.values[REJECT_REASON_BLOCK_ID]?.[REJECT_REASON_ACTION_ID]?.value?.trim();
-      await gateway.decide(operationId, {
-        decision: 'reject',
-        approver: { identifier: checked.approver.identifier, slackUserId: userId },
+      const outcome = await gateway.decide({
+        operationId, identity: checked.approver.identifier, slackUserId: userId, channel: 'slack', decision: 'reject',
         ...(reason ? { notes: reason.slice(0, REJECT_REASON_MAX) } : {}),
       });
-      logger.info({ operationId, approver: checked.approver.identifier }, 'rejection sent to workflow');
-      await tell(`:x: Your rejection of ${code(operationId)} was recorded.`);
+      logger.info({ operationId, approver: checked.approver.identifier, counted: outcome.ok }, 'rejection sent to workflow');
+      await tell(outcome.ok ? `:x: Your rejection of ${code(operationId)} was recorded.` : `Your rejection of ${code(operationId)} did not count: ${outcome.reason}`);
     } catch (error) {
       logger.error({ operationId, err: (error as Error).message }, 'could not handle reject submission');
       await tell(UNAVAILABLE);

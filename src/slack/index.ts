@@ -17,7 +17,7 @@ export {
   type RejectModalMetadata,
 } from './blocks.js';
 export { approvalMessageInput } from './approvalInput.js';
-export { SlackApproverDirectory, createApproverDirectory, slackGroupMembers, type ApproverDirectoryOptions } from './directory.js';
+export { SlackApproverDirectory, createApproverDirectory, slackGroupMembers, type ApproverDirectoryOptions } from '../approval/directory.js';
 export { createSlackApp, SLACK_EVENTS_PATH, type CreateSlackAppOptions, type TollgateSlackApp, type CustomRoute } from './app.js';
 export {
   SlackNotifier,

@@ -1,5 +1,7 @@
 import type { OperationStatus, OperationStatusView } from '../operation/types.js';
 import type { DirectoryApprover } from './types.js';
+import { namesOf } from '../approval/directory.js';
+import { isRequester, sameIdentity } from '../approval/identity.js';
 import { code, person } from './mrkdwn.js';
 
 export type ClickPrecheck =
@@ -7,9 +9,9 @@ export type ClickPrecheck =
   | { ok: false; reason: string };
 
 /**
- * Whether a Slack click should become an `approvalDecision` signal, and if not, what to
- * tell the person who clicked. This is a courtesy check so people get an answer at once;
- * the workflow re-checks authority itself, because anyone with namespace access can signal.
+ * Whether a Slack click should become a decision, and if not, what to tell the person who
+ * clicked. This is a courtesy check so people get an answer at once; the decision service and
+ * the workflow check authority again themselves.
  */
 export function precheckClick(args: {
   operationId: string;
@@ -28,7 +30,7 @@ export function precheckClick(args: {
   if (!found) return { ok: false, reason: `Tollgate has no operation ${op}; nothing changed.` };
 
   const { view, running } = found;
-  if (view.input.subject.identifier === approver.identifier) {
+  if (isRequester(view.input.subject.identifier, namesOf(approver))) {
     return { ok: false, reason: `You requested ${op} yourself, so you cannot ${decision} it. Another approver has to decide.` };
   }
   if (view.status !== 'awaiting_approval') {
@@ -37,7 +39,7 @@ export function precheckClick(args: {
   if (!running) {
     return { ok: false, reason: `${op} is no longer running (it was terminated), so it cannot be decided; nothing changed.` };
   }
-  const earlier = view.approval?.votes.find((vote) => vote.approver.identifier === approver.identifier);
+  const earlier = view.approval?.votes.find((vote) => sameIdentity(vote.approver.identifier, approver.identifier));
   if (earlier) {
     const left = Math.max(0, (view.approval?.required ?? 1) - (view.approval?.votes.filter((v) => v.decision === 'approve').length ?? 0));
     const more = earlier.decision === 'approve' && left > 0 ? ` It still needs ${left} more approval${left === 1 ? '' : 's'} from someone else.` : '';

@@ -3,34 +3,33 @@
  * workflows through `ApprovalGateway` (implemented by GovernanceClient), so nothing under
  * src/slack imports Temporal.
  */
-import type { ApprovalDecision } from '../operation/schema.js';
+import type { DecideResult, GrantRequest } from '../operation/schema.js';
 import type { ApprovalVote, OperationStatusView } from '../operation/types.js';
 import type { PolicySubject } from '../policy/types.js';
 
-/** Implemented by GovernanceClient; lets the Bolt handlers talk to workflows without importing Temporal. */
+/** A click the Bolt handlers have verified (signature, replay guard, directory). */
+export interface SlackDecision {
+  operationId: string;
+  /** The directory identity of the Slack user who clicked. */
+  identity: string;
+  slackUserId: string;
+  channel: 'slack';
+  decision: 'approve' | 'reject';
+  notes?: string;
+  grant?: GrantRequest;
+}
+
+/**
+ * Implemented by the service's decision service (src/service/decisions.ts), which signs the
+ * decision and sends the `decide` Update; lets the Bolt handlers work without importing Temporal.
+ */
 export interface ApprovalGateway {
   /** null when no such workflow exists */
   describe(operationId: string): Promise<{ view: OperationStatusView; running: boolean } | null>;
-  /** Sends the `approvalDecision` signal. */
-  decide(operationId: string, decision: ApprovalDecision): Promise<void>;
+  decide(decision: SlackDecision): Promise<{ ok: true; result: DecideResult } | { ok: false; reason: string }>;
 }
 
-/** One person who may click Approve/Reject, as the policy engine sees them. */
-export interface DirectoryApprover {
-  identifier: string;
-  slackUserId?: string;
-  roles: string[];
-  attributes: Record<string, unknown>;
-  tags: Record<string, string>;
-}
-
-/** Who the approvers are: `approvers` from config plus members of Slack user groups. */
-export interface ApproverDirectory {
-  bySlackUser(slackUserId: string): Promise<DirectoryApprover | null>;
-  byIdentifier(identifier: string): Promise<DirectoryApprover | null>;
-  /** Approvers holding any of `roles` (all approvers when `roles` is empty), for mentions. */
-  withRoles(roles: readonly string[]): Promise<DirectoryApprover[]>;
-}
+export type { DirectoryApprover, ApproverDirectory } from '../approval/directory.js';
 
 export interface ApproverRef {
   identifier: string;
@@ -103,7 +102,4 @@ export interface MessageRef {
   ts: string;
 }
 
-/** pg `Pool`/`Client`-compatible; PGlite fits with a one-line adapter. */
-export interface Queryable {
-  query(text: string, params?: unknown[]): Promise<{ rows: any[] }>;
-}
+export type { Queryable } from '../store/connect.js';

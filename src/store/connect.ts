@@ -2,8 +2,10 @@ import pg from 'pg';
 import { InfrastructureUnavailableError } from '../errors.js';
 import { logger } from '../log.js';
 
-/** Anything that runs a query: a pool, or a client inside a transaction. */
-export type Queryable = Pick<pg.Pool, 'query'>;
+/** Anything that runs a query: a pool, a client inside a transaction, or a test's stand-in. */
+export interface Queryable {
+  query<R = any>(text: string, params?: unknown[]): Promise<{ rows: R[]; rowCount?: number | null }>;
+}
 
 export interface ConnectOptions {
   /** Pool size (default 16). */

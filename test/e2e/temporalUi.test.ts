@@ -7,10 +7,13 @@ import { startDevServer, type DevServerHandle } from '../../temporal-config/devS
 import { RecordingApprovalSink, TEST_APPROVERS, WORKFLOW_TEST_POLICY, eventually, quietTemporalRuntime, testConfig } from '../support/governance.js';
 import { GovernanceClient } from '../../src/client/GovernanceClient.js';
 import { createTollgateWorker, type TollgateWorker } from '../../src/service/worker.js';
+import type { TollgateConfig } from '../../src/config.js';
+import { testDecider } from '../support/decide.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 
+let config: TollgateConfig;
 let dir: string;
 let server: DevServerHandle;
 let worker: TollgateWorker;
@@ -21,7 +24,7 @@ beforeAll(async () => {
   quietTemporalRuntime();
   dir = await mkdtemp(join(tmpdir(), 'tollgate-ui-'));
   server = await startDevServer({ dbFile: join(dir, 'temporal.db'), ports: 'free' });
-  const config = await testConfig(WORKFLOW_TEST_POLICY, { address: server.address, approvers: TEST_APPROVERS });
+  config = await testConfig(WORKFLOW_TEST_POLICY, { address: server.address, approvers: TEST_APPROVERS });
   worker = await createTollgateWorker({ config, approvals: new RecordingApprovalSink() });
   void worker.run();
   client = await GovernanceClient.connect(config);
@@ -62,5 +65,5 @@ it('an operator finds a waiting approval in the Temporal UI by its search attrib
   await inSomeFrame('awaiting_approval');
   await inSomeFrame('export_needs_approval');
   await page.screenshot({ path: process.env.TOLLGATE_UI_SCREENSHOT ?? join(dir, 'workflow.png'), fullPage: true });
-  await client.reject(waiting, 'alice');
+  await testDecider(client.temporal, config).reject(waiting, 'alice');
 });

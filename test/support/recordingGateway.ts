@@ -1,12 +1,11 @@
-import type { ApprovalDecision } from '../../src/operation/schema.js';
 import type { OperationStatusView } from '../../src/operation/types.js';
-import type { ApprovalGateway } from '../../src/slack/types.js';
+import type { ApprovalGateway, SlackDecision } from '../../src/slack/types.js';
 
-/** An ApprovalGateway that serves canned workflow states and records every signal. */
+/** An ApprovalGateway that serves canned workflow states and records every decision it is given. */
 export class RecordingGateway implements ApprovalGateway {
   readonly workflows = new Map<string, { view: OperationStatusView; running: boolean }>();
   readonly described: string[] = [];
-  readonly decisions: { operationId: string; decision: ApprovalDecision }[] = [];
+  readonly decisions: SlackDecision[] = [];
   failDescribe: Error | undefined;
 
   set(view: OperationStatusView, running = true): void {
@@ -19,8 +18,9 @@ export class RecordingGateway implements ApprovalGateway {
     return this.workflows.get(operationId) ?? null;
   }
 
-  async decide(operationId: string, decision: ApprovalDecision): Promise<void> {
-    this.decisions.push({ operationId, decision });
+  async decide(decision: SlackDecision) {
+    this.decisions.push(decision);
+    return { ok: true as const, result: { counted: true, reason: 'recorded', approvals: { have: 1, need: 1 } } };
   }
 
   reset(): void {

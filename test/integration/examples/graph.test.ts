@@ -6,18 +6,21 @@ import { createTollgateWorker, type TollgateWorker } from '../../../src/service/
 import { parseConfig } from '../../../src/config.js';
 import { runReportGraph } from '../../../examples/graph/reportGraph.js';
 import { openTestDatabase, type TestDatabase } from '../../support/databases.js';
+import { testDecider } from '../../support/decide.js';
+import type { TollgateConfig } from '../../../src/config.js';
 
 let temporal: TestTemporal;
 let worker: TollgateWorker;
 let client: GovernanceClient;
 let db: TestDatabase;
+let config: TollgateConfig;
 
 beforeAll(async () => {
   quietTemporalRuntime();
   temporal = await startTestTemporal();
   db = await openTestDatabase('pglite');
   const store = { pool: db.pool, kind: db.kind, url: db.url, close: async () => undefined };
-  const config = parseConfig({
+  config = parseConfig({
     policy: 'preset:enterprise',
     temporal: { address: temporal.address, taskQueue: 'graph-example' },
     approvers: [{ identifier: 'alice', roles: ['manager'] }],
@@ -39,7 +42,7 @@ it('runs the example graph: allowed read, approval-gated model call, denied shel
   const state = await runReportGraph(client, `graph-${Date.now()}`, {
     onApprovalNeeded: async (id) => {
       waitedFor.push(id);
-      await client.approve(id, 'alice', 'fine');
+      await testDecider(client.temporal, config).approve(id, 'alice', 'fine');
     },
   });
   expect(waitedFor).toHaveLength(1);

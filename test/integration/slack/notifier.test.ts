@@ -9,7 +9,7 @@ import type pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../src/config.js';
 import { approvalOutcomeMessage } from '../../../src/slack/blocks.js';
-import { SlackApproverDirectory } from '../../../src/slack/directory.js';
+import { SlackApproverDirectory } from '../../../src/approval/directory.js';
 import { SlackConfigurationError } from '../../../src/slack/errors.js';
 import { ConsoleNotifier, SlackNotifier, createNotifier } from '../../../src/slack/notifier.js';
 import type { Queryable } from '../../../src/slack/types.js';

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../src/config.js';
 import { createSlackApp, type TollgateSlackApp } from '../../../src/slack/app.js';
-import { createApproverDirectory } from '../../../src/slack/directory.js';
+import { createApproverDirectory } from '../../../src/approval/directory.js';
 import { statusView } from '../../support/approvalFixtures.js';
 import { FakeSlack } from '../../support/fakeSlack.js';
 import { RecordingGateway } from '../../support/recordingGateway.js';
@@ -79,10 +79,10 @@ describe('Slack receiver: approve', () => {
     expect(response.status).toBe(200);
     const confirmation = await ephemeralTo('U0ALICE');
     expect(confirmation.body).toMatchObject({ channel: CHANNEL, user: 'U0ALICE' });
-    expect(confirmation.body.text).toContain('was recorded');
+    expect(confirmation.body.text).toContain('counted (1 of 1)');
     expect(confirmation.auth).toBe(`Bearer ${BOT_TOKEN}`);
     expect(gateway.decisions).toEqual([
-      { operationId: 'op-1', decision: { decision: 'approve', approver: { identifier: 'alice', slackUserId: 'U0ALICE' } } },
+      { operationId: 'op-1', identity: 'alice', slackUserId: 'U0ALICE', channel: 'slack', decision: 'approve' },
     ]);
   });
 
@@ -147,7 +147,7 @@ describe('Slack receiver: reject with a reason', () => {
     const confirmation = await ephemeralTo('U0BOB');
     expect(confirmation.body).toMatchObject({ channel: CHANNEL });
     expect(gateway.decisions).toEqual([
-      { operationId: 'op-1', decision: { decision: 'reject', approver: { identifier: 'bob', slackUserId: 'U0BOB' }, notes: 'Not during the freeze.' } },
+      { operationId: 'op-1', identity: 'bob', slackUserId: 'U0BOB', channel: 'slack', decision: 'reject', notes: 'Not during the freeze.' },
     ]);
   });
 
@@ -155,7 +155,7 @@ describe('Slack receiver: reject with a reason', () => {
     const submission = viewSubmissionPayload({ userId: 'U0BOB', privateMetadata: JSON.stringify({ operationId: 'op-1', channel: CHANNEL }) });
     await postSigned(url, submission, { secret: SECRET });
     await ephemeralTo('U0BOB');
-    expect(gateway.decisions).toEqual([{ operationId: 'op-1', decision: { decision: 'reject', approver: { identifier: 'bob', slackUserId: 'U0BOB' } } }]);
+    expect(gateway.decisions).toEqual([{ operationId: 'op-1', identity: 'bob', slackUserId: 'U0BOB', channel: 'slack', decision: 'reject' }]);
   });
 
   it('does not open the modal for a non-approver', async () => {

@@ -18,6 +18,8 @@ import { AuditTrail } from '../../../src/audit/index.js';
 import { PolicyEngine } from '../../../src/policy/engine.js';
 import { loadPolicySet } from '../../../src/policy/load.js';
 import type { TollgateConfig } from '../../../src/config.js';
+import { loadDecisionKey } from '../../../src/keys.js';
+import { testDecider } from '../../support/decide.js';
 import type { Store } from '../../../src/store/index.js';
 
 const POLICY = {
@@ -111,7 +113,7 @@ describeEachDatabase('budgets through workflows', (db: () => TestDatabase) => {
     const rejected = await client.submit({ id: `wf-${randomUUID()}`, subject, action: 'data:export', resource: 'dataset://x', estimatedCost: 4 });
     await eventually(async () => (await client.status(rejected.id)).status === 'awaiting_approval', 'awaiting approval');
     expect((await ledger.get(rejected.id))?.state).toBe('reserved');
-    await client.reject(rejected.id, 'alice', 'no');
+    await testDecider(client.temporal, config).reject(rejected.id, 'alice', 'no');
     await rejected.result().catch(() => undefined);
 
     const expired = await client.submit({ id: `wf-${randomUUID()}`, subject, action: 'data:archive', resource: 'dataset://x', estimatedCost: 4 });
@@ -145,8 +147,9 @@ describeEachDatabase('budgets through workflows', (db: () => TestDatabase) => {
     const subject = { identifier: 'bob' };
     const rejected = await client.submit({ id: `wf-${randomUUID()}`, subject, action: 'data:export', resource: 'dataset://x', estimatedCost: 1 });
     await eventually(async () => (await client.status(rejected.id)).status === 'awaiting_approval', 'awaiting approval');
-    await client.approve(rejected.id, 'bob');
-    await client.reject(rejected.id, 'alice', 'not now');
+    const decider = testDecider(client.temporal, config);
+    await decider.sendSigned(rejected.id, 'bob', 'approve');
+    await decider.reject(rejected.id, 'alice', 'not now');
     await rejected.result().catch(() => undefined);
     await eventually(async () => (await steps(rejected.id)).includes('approval_decision:rejected'), 'the decision entry');
     // Compensation comes first: the reservation is released before the message is updated.
@@ -204,7 +207,7 @@ describeEachDatabase('budgets through workflows', (db: () => TestDatabase) => {
     const taskQueue = `commit-retry-${randomUUID().slice(0, 6)}`;
     const engine = new PolicyEngine(loadPolicySet(config.policy));
     const activities = createActivities({
-      config, engine, operations: new OperationRegistry(), approvals: new RecordingApprovalSink(),
+      config, engine, operations: new OperationRegistry(), approvals: new RecordingApprovalSink(), decisionPublicKey: loadDecisionKey(config).publicKey,
       budget: { config, ledger, db: db().pool, alerts: { sendBudgetAlert: async () => undefined } },
     });
     let failed = false;

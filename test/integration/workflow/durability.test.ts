@@ -7,6 +7,7 @@ import { TEST_APPROVERS, WORKFLOW_TEST_POLICY, eventually, testConfig } from '..
 import { ledgerEntries, startWorkerProcess, type WorkerProcess } from '../../support/workers.js';
 import { GovernanceClient } from '../../../src/client/GovernanceClient.js';
 import type { TollgateConfig } from '../../../src/config.js';
+import { testDecider } from '../../support/decide.js';
 
 let temporal: TestTemporal;
 let config: TollgateConfig;
@@ -44,7 +45,7 @@ describe('durability', () => {
     await eventually(async () => (await client.status(id)).status === 'awaiting_approval', 'awaiting approval');
     await first.kill('SIGKILL');
     await startWorker();
-    await client.approve(id, 'alice');
+    await testDecider(client.temporal, config).approve(id, 'alice');
     const result = await handle.result();
     expect(result.status).toBe('completed');
     expect(countFor(id)).toBe(1);
@@ -59,7 +60,7 @@ describe('durability', () => {
     const view = await eventually(async () => client.status(id), 'the workflow after restart', 60_000);
     expect(view.status).toBe('awaiting_approval');
     expect(view.approval?.deadline).toBe(deadlineBefore);
-    await client.approve(id, 'carol');
+    await testDecider(client.temporal, config).approve(id, 'carol');
     expect((await handle.result()).status).toBe('completed');
     expect(countFor(id)).toBe(1);
   });

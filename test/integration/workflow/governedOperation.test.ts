@@ -7,11 +7,13 @@ import { OperationDeniedError, OperationExpiredError, OperationOutcomeError, Ope
 import { createTollgateWorker, workflowBundle, type TollgateWorker } from '../../../src/service/worker.js';
 import { OperationRegistry } from '../../../src/operation/registry.js';
 import type { TollgateConfig } from '../../../src/config.js';
+import { testDecider, type TestDecider } from '../../support/decide.js';
 
 let temporal: TestTemporal;
 let config: TollgateConfig;
 let worker: TollgateWorker;
 let client: GovernanceClient;
+let decider: TestDecider;
 const sink = new RecordingApprovalSink();
 const runs = new Map<string, number>();
 const requester = { identifier: 'bob', roles: ['engineer'] };
@@ -33,6 +35,7 @@ beforeAll(async () => {
   worker = await createTollgateWorker({ config, approvals: sink, operations, connection: temporal.nativeConnection });
   void worker.run();
   client = await GovernanceClient.connect(config);
+  decider = testDecider(client.temporal, config);
 });
 
 afterAll(async () => {
@@ -76,7 +79,7 @@ describe('governedOperation', () => {
     const pending = await eventually(async () => (await client.listApprovals()).find((p) => p.id === id), 'visibility to list the approval');
     expect(pending).toMatchObject({ requester: 'bob', action: 'data:export', resource: 'dataset://sales', rule: 'export_needs_approval' });
 
-    await client.approve(id, 'alice', 'looks fine');
+    expect(await decider.approve(id, 'alice', 'looks fine')).toMatchObject({ counted: true, outcome: 'approved', approvals: { have: 1, need: 1 } });
     const result = await handle.result();
     expect(result.approval?.votes).toMatchObject([{ approver: { identifier: 'alice' }, decision: 'approve', notes: 'looks fine' }]);
     expect(runs.get(id)).toBe(1);
@@ -88,7 +91,7 @@ describe('governedOperation', () => {
     const id = nextId('reject');
     const handle = await client.submit({ id, subject: requester, action: 'data:export', resource: 'dataset://sales', operation: { name: 'export' } });
     await awaitingApproval(id);
-    await client.reject(id, 'carol', 'not this quarter');
+    expect(await decider.reject(id, 'carol', 'not this quarter')).toMatchObject({ counted: true, outcome: 'rejected' });
     const error = await handle.result().catch((e) => e);
     expect(error).toBeInstanceOf(OperationRejectedError);
     expect(error.message).toContain('carol');
@@ -123,13 +126,15 @@ describe('governedOperation', () => {
     const id = nextId('quorum');
     const handle = await client.submit({ id, subject: requester, action: 'data:export', resource: 'dataset://pii/users', operation: { name: 'export' } });
     await awaitingApproval(id);
-    const afterFirst = await client.approve(id, 'alice');
-    expect(afterFirst.status).toBe('awaiting_approval');
-    expect(afterFirst.approval?.votes).toHaveLength(1);
-    await client.approve(id, 'alice');
+    expect(await decider.approve(id, 'alice')).toMatchObject({ counted: true, approvals: { have: 1, need: 2 } });
+    expect((await client.status(id)).approval?.votes).toHaveLength(1);
+    // Again, and under another spelling of the same name, through another channel: once.
+    expect(await decider.sendSigned(id, 'alice', 'approve')).toMatchObject({ counted: false, refusal: 'duplicate' });
+    expect(await decider.sendSigned(id, 'ALICE', 'approve')).toMatchObject({ counted: false, refusal: 'duplicate' });
+    expect(await decider.decide(id, 'Alice', 'approve', { channel: 'slack', slackUserId: 'UALICE' })).toMatchObject({ ok: false, status: 409 });
     expect((await client.status(id)).status).toBe('awaiting_approval');
     expect(runs.has(id)).toBe(false);
-    await client.approve(id, 'carol');
+    expect(await decider.approve(id, 'carol')).toMatchObject({ counted: true, outcome: 'approved', approvals: { have: 2, need: 2 } });
     const result = await handle.result();
     expect(result.approval?.votes.map((v) => v.approver.identifier)).toEqual(['alice', 'carol']);
     expect(runs.get(id)).toBe(1);
@@ -140,11 +145,18 @@ describe('governedOperation', () => {
     const id = nextId('self');
     const handle = await client.submit({ id, subject: requester, action: 'data:export', resource: 'dataset://sales', operation: { name: 'export' } });
     await awaitingApproval(id);
-    const view = await client.approve(id, 'bob');
+    // The service refuses before it signs anything...
+    expect(await decider.decide(id, 'bob', 'approve')).toMatchObject({ ok: false, status: 403, reason: expect.stringContaining('may not approve') });
+    expect(await decider.decide(id, 'BOB', 'approve')).toMatchObject({ ok: false, status: 403 });
+    // ...and the workflow refuses by itself, under any spelling, even with a valid signature.
+    for (const spelling of ['bob', 'Bob', ' ｂｏｂ ']) {
+      expect(await decider.sendSigned(id, spelling, 'approve')).toMatchObject({ counted: false, refusal: 'authority', reason: expect.stringContaining('may not approve') });
+    }
+    const view = await client.status(id);
     expect(view.status).toBe('awaiting_approval');
     expect(view.approval?.votes).toEqual([]);
     expect(view.approval?.refused[0]).toMatchObject({ approver: { identifier: 'bob' }, reason: expect.stringContaining('may not approve') });
-    await client.approve(id, 'alice');
+    await decider.approve(id, 'alice');
     await handle.result();
     expect(runs.get(id)).toBe(1);
   });
@@ -153,16 +165,19 @@ describe('governedOperation', () => {
     const id = nextId('unauthorised');
     const handle = await client.submit({ id, subject: requester, action: 'data:export', resource: 'dataset://sales', operation: { name: 'export' } });
     await awaitingApproval(id);
-    await client.approve(id, 'mallory');
-    const view = await client.approve(id, 'dave');
+    expect(await decider.decide(id, 'mallory', 'approve')).toMatchObject({ ok: false, status: 403, reason: expect.stringContaining('not in the approvers directory') });
+    expect(await decider.decide(id, 'dave', 'approve')).toMatchObject({ ok: false, status: 403, reason: expect.stringContaining('does not allow dave approval:decide') });
+    await decider.sendSigned(id, 'mallory', 'approve');
+    await decider.sendSigned(id, 'dave', 'approve');
+    const view = await client.status(id);
     expect(view.status).toBe('awaiting_approval');
     expect(view.approval?.refused.map((r) => r.reason)).toEqual([
       expect.stringContaining('not in the approvers directory'),
       expect.stringContaining('does not allow dave approval:decide'),
     ]);
-    await client.reject(id, 'mallory', 'sneaky reject');
+    await decider.sendSigned(id, 'mallory', 'reject', 'sneaky reject');
     expect((await client.status(id)).status).toBe('awaiting_approval');
-    await client.approve(id, 'carol');
+    await decider.approve(id, 'carol');
     await handle.result();
     expect(runs.get(id)).toBe(1);
   });
@@ -175,7 +190,7 @@ describe('governedOperation', () => {
     const firstRun = (await client.temporal.workflow.getHandle(id).describe()).runId;
     await client.submit(input);
     expect((await client.temporal.workflow.getHandle(id).describe()).runId).toBe(firstRun);
-    await client.approve(id, 'alice');
+    await decider.approve(id, 'alice');
     await (await client.submit(input)).result();
     const again = await client.submit(input);
     expect((await again.result()).status).toBe('completed');
@@ -201,7 +216,7 @@ describe('governedOperation', () => {
     expect((await client.listApprovals({ stuckForMs: 3_600_000 })).some((p) => p.id === id)).toBe(false);
     await new Promise((r) => setTimeout(r, 1_500));
     expect((await client.listApprovals({ stuckForMs: 1_000 })).some((p) => p.id === id)).toBe(true);
-    await client.reject(id, 'alice');
+    await decider.reject(id, 'alice');
   });
 
   it('replays recorded histories deterministically', async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   AUDIT_ENTRY_TYPES, InvalidAuditEntryError, approvalDecisionEntry, approvalEscalatedEntry, approvalRefusedEntry, approvalRequestedEntry,
-  approvalVoteEntry, budgetAlertEntry, budgetEntry, operationCancelledEntry, operationCompletedEntry, operationFailedEntry,
+  approvalVoteEntry, budgetAlertEntry, approvalGrantedEntry, grantRevokedEntry, approverTokenEntry, budgetEntry, operationCancelledEntry, operationCompletedEntry, operationFailedEntry,
   operationStartedEntry, policyDecisionEntry, prepareAuditEntry, type AuditEntryInput,
 } from '../../../src/audit/index.js';
 import { TollgateInputError } from '../../../src/errors.js';
@@ -101,6 +101,10 @@ describe('entry builders', () => {
     budgetEntry('budget_released', op, { amount: 0.5 }),
     budgetEntry('budget_adjusted', op, { amount: 0.25, actual: 1.75 }),
     budgetAlertEntry({ level: 'team', entity: 'team-a', period: '2025-03', periodKind: 'month', threshold: 0.8, spent: 80, limit: 100, percent: 80 }),
+    approvalGrantedEntry(op, { grantId: 'grant-1', grantedBy: 'bob', scope: 'dataset://phi/*', expiresAt: '2025-03-01T11:00:00.000Z', maxUses: 5 }),
+    grantRevokedEntry({ grantId: 'grant-1', requester: 'alice', action: 'data:export', scope: 'dataset://phi/*' }, 'bob'),
+    approverTokenEntry('approver_token_created', { tokenId: 'tok-1', identifier: 'bob', expiresAt: null }, 'admin'),
+    approverTokenEntry('approver_token_revoked', { tokenId: 'tok-1' }, 'admin'),
   ];
 
   it('cover every entry type, each accepted by validation, with distinct keys', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../src/config.js';
 import { createSlackApp } from '../../../src/slack/app.js';
-import { createApproverDirectory } from '../../../src/slack/directory.js';
+import { createApproverDirectory } from '../../../src/approval/directory.js';
 import { SlackConfigurationError } from '../../../src/slack/errors.js';
 import { InfrastructureUnavailableError } from '../../../src/errors.js';
 import { FakeSlack } from '../../support/fakeSlack.js';

@@ -1,6 +1,29 @@
 import type { Approver, TollgateConfig } from '../config.js';
 import { logger as rootLogger, type Logger } from '../log.js';
-import type { ApproverDirectory, DirectoryApprover } from './types.js';
+import { canonicalIdentity } from './identity.js';
+
+/** One person who may decide, as the policy engine sees them. */
+export interface DirectoryApprover {
+  /** The directory's identity for them: what votes, audit entries and quorums count. */
+  identifier: string;
+  slackUserId?: string;
+  roles: string[];
+  attributes: Record<string, unknown>;
+  tags: Record<string, string>;
+}
+
+/** Who the approvers are: `approvers` from config plus members of Slack user groups. */
+export interface ApproverDirectory {
+  bySlackUser(slackUserId: string): Promise<DirectoryApprover | null>;
+  /** Compares canonical forms (src/approval/identity.ts): `Alice` finds `alice`. */
+  byIdentifier(identifier: string): Promise<DirectoryApprover | null>;
+  /** Approvers holding any of `roles` (all approvers when `roles` is empty), for mentions. */
+  withRoles(roles: readonly string[]): Promise<DirectoryApprover[]>;
+}
+
+/** Every name a directory entry goes by: a requester under any of them may not approve. */
+export const namesOf = (approver: Pick<DirectoryApprover, 'identifier' | 'slackUserId'>): string[] =>
+  approver.slackUserId ? [approver.identifier, approver.slackUserId] : [approver.identifier];
 
 /** Lists the Slack user ids in a user group (`usergroups.users.list`). */
 export type GroupMemberLister = (usergroupId: string) => Promise<string[]>;
@@ -66,7 +89,8 @@ export class SlackApproverDirectory implements ApproverDirectory {
   }
 
   async byIdentifier(identifier: string): Promise<DirectoryApprover | null> {
-    return (await this.all()).find((approver) => approver.identifier === identifier) ?? null;
+    const wanted = canonicalIdentity(identifier);
+    return (await this.all()).find((approver) => canonicalIdentity(approver.identifier) === wanted) ?? null;
   }
 
   async withRoles(roles: readonly string[]): Promise<DirectoryApprover[]> {

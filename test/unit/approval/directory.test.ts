@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig, type Approver } from '../../../src/config.js';
 import type { WebClient } from '@slack/web-api';
-import { SlackApproverDirectory, createApproverDirectory, type UsergroupsClient } from '../../../src/slack/directory.js';
+import { SlackApproverDirectory, createApproverDirectory, type UsergroupsClient } from '../../../src/approval/directory.js';
 
 // A Bolt/Web API client must fit where the directory takes one.
 const _clientFits: (client: WebClient) => UsergroupsClient = (client) => client;

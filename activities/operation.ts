@@ -1,0 +1,51 @@
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import { FailureType } from '../src/operation/contract.js';
+import { isCostedResult, UnknownOperationError, type OperationRegistry } from '../src/operation/registry.js';
+import type { ApprovalState } from '../src/operation/types.js';
+import type { PolicyDecision, PolicyRequest } from '../src/policy/types.js';
+import { operationCompletedEntry, operationRefOf, type AuditEntryInput } from '../src/audit/index.js';
+
+export interface ExecuteOperationInput {
+  id: string;
+  name: string;
+  args: unknown;
+  request: PolicyRequest;
+  decision: PolicyDecision;
+  approval?: ApprovalState;
+  estimatedCost?: number;
+}
+
+export interface ExecutedOperation {
+  result?: unknown;
+  actualCost?: number;
+}
+
+/**
+ * Runs a registered handler once the gate is open. Its own worker may run it (the service), or a
+ * process that owns the handler's resource on another task queue (the MCP gateway): both call this.
+ */
+export function createOperationActivities(deps: { operations: OperationRegistry; record(entries: AuditEntryInput[]): Promise<void> }) {
+  return {
+    async executeOperation(args: ExecuteOperationInput): Promise<ExecutedOperation> {
+      let handler;
+      try {
+        handler = deps.operations.get(args.name);
+      } catch (error) {
+        if (error instanceof UnknownOperationError) throw ApplicationFailure.nonRetryable(error.message, FailureType.UnknownOperation);
+        throw error;
+      }
+      const output: unknown = await handler(args.args, {
+        operationId: args.id,
+        attempt: Context.current().info.attempt,
+        subject: args.request.subject,
+        action: args.request.action,
+        resource: args.request.resource,
+        decision: args.decision,
+        approval: args.approval,
+      });
+      const result: ExecutedOperation = isCostedResult(output) ? output : { result: output };
+      await deps.record([operationCompletedEntry(operationRefOf(args.id, args.request, args.decision.rule), { cost: result.actualCost ?? args.estimatedCost })]);
+      return result;
+    },
+  };
+}

@@ -1,0 +1,100 @@
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import type pg from 'pg';
+import type { TollgateConfig } from '../src/config.js';
+import { FailureType } from '../src/operation/contract.js';
+import { OperationInputSchema, type OperationInput } from '../src/operation/schema.js';
+import type { StandingGrantUse } from '../src/operation/types.js';
+import { policyRequestFor } from '../src/operation/request.js';
+import { approvalPlan, ApprovalMetadataError, type ApprovalPlan } from '../src/approval/plan.js';
+import { approverMayDecide } from '../src/approval/authority.js';
+import type { ApproverDirectory } from '../src/approval/directory.js';
+import { grantUseOf, useGrant } from '../src/approval/grants.js';
+import { requestDigest } from '../src/approval/proof.js';
+import type { PolicyEngine } from '../src/policy/engine.js';
+import type { PolicyDecision, PolicyRequest } from '../src/policy/types.js';
+import { budgetEntities, readsBudgetContext, type BudgetLedger } from '../src/budget/index.js';
+import { approvalDecisionEntry, operationRefOf, policyDecisionEntry, type AuditEntryInput } from '../src/audit/index.js';
+
+export interface PolicyActivityDependencies {
+  config: TollgateConfig;
+  engine: PolicyEngine;
+  /** Extra policy context for a request (tenancy, detectors); computed keys win. */
+  enrich?: (input: OperationInput) => Promise<Record<string, unknown>>;
+  directory: ApproverDirectory;
+  /** Budget context for the seed's budget rules; absent without a database. */
+  ledger?: BudgetLedger;
+  /** Standing grants; absent without a database. */
+  pool?: pg.Pool;
+  record(entries: AuditEntryInput[]): Promise<void>;
+}
+
+export interface Evaluation {
+  request: PolicyRequest;
+  decision: PolicyDecision;
+  /** What decision proofs for this operation are bound to. */
+  requestDigest: string;
+  plan?: ApprovalPlan;
+  /** A live standing grant approved this request: no wait. */
+  grant?: StandingGrantUse;
+}
+
+function planFor(decision: PolicyDecision, defaults: TollgateConfig['approvals']): ApprovalPlan {
+  try {
+    return approvalPlan(decision.rule, decision.metadata, defaults);
+  } catch (error) {
+    if (error instanceof ApprovalMetadataError) throw ApplicationFailure.nonRetryable(error.message, FailureType.InvalidPolicyMetadata);
+    throw error;
+  }
+}
+
+export function createPolicyActivities(deps: PolicyActivityDependencies) {
+  const needsBudgetContext = readsBudgetContext(deps.engine.compiled.contextKeys);
+
+  async function coveringGrant(id: string, request: PolicyRequest, decision: PolicyDecision): Promise<StandingGrantUse | undefined> {
+    if (!deps.pool || !decision.rule) return undefined;
+    const grant = await useGrant(deps.pool, {
+      requester: request.subject.identifier, action: request.action, resource: request.resource, rule: decision.rule, operationId: id,
+      // A grant never reaches past what its approver may decide today.
+      stillAuthorised: async (candidate) => approverMayDecide({
+        identifier: candidate.grantedBy, approver: await deps.directory.byIdentifier(candidate.grantedBy), request, engine: deps.engine,
+      }).allowed,
+    });
+    return grant ? grantUseOf(grant) : undefined;
+  }
+
+  return {
+    async evaluatePolicy(raw: unknown): Promise<Evaluation> {
+      const parsed = OperationInputSchema.safeParse(raw);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        throw ApplicationFailure.nonRetryable(`invalid operation: ${issue.path.join('.') || 'input'}: ${issue.message}`, FailureType.InvalidOperation);
+      }
+      const input = parsed.data;
+      // The workflow passes its own id, so a raw start without one is keyed correctly too.
+      const id = input.id ?? Context.current().info.workflowExecution?.workflowId ?? 'unknown';
+      const computed = { ...(await deps.enrich?.(input)) };
+      // Only when the policy reads it: the query is a round trip per evaluation.
+      if (deps.ledger && needsBudgetContext) {
+        const entities = budgetEntities({ subject: input.subject }, deps.config.budgets);
+        Object.assign(computed, await deps.ledger.budgetContext(entities, input.estimatedCost ?? 0));
+      }
+      const request = policyRequestFor(input, computed);
+      const decision = deps.engine.evaluate(request);
+      const evaluation: Evaluation = { request, decision, requestDigest: requestDigest(input, decision.policyVersion) };
+      const entries = [policyDecisionEntry(id, request, decision)];
+      if (decision.effect === 'require_approval') {
+        const plan = planFor(decision, deps.config.approvals);
+        evaluation.plan = plan;
+        if (plan.grantable) evaluation.grant = await coveringGrant(id, request, decision);
+        if (evaluation.grant) {
+          const { grantId, grantedBy, grantedAt } = evaluation.grant;
+          entries.push(approvalDecisionEntry(operationRefOf(id, request, decision.rule), 'approved', {
+            decidedBy: grantedBy, notes: `approved by grant ${grantId} (granted by ${grantedBy} at ${grantedAt})`,
+          }));
+        }
+      }
+      await deps.record(entries);
+      return evaluation;
+    },
+  };
+}
