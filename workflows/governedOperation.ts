@@ -90,7 +90,9 @@ export async function governedOperation(input: OperationInput): Promise<Operatio
     const tally = () => ({ have: approvalsSoFar(approval), need: approval.required });
     const decided = (): DecideResult => ({ counted: false, refusal: 'decided', reason: `operation ${id} was already ${approval.outcome}`, approvals: tally() });
     if (approval.outcome) return decided();
-    if (request.decision === 'approve' && approval.votes.some((v) => v.decision === 'approve' && sameIdentity(v.approver.identifier, request.approver.identifier))) {
+    // A replayed proof goes on to its check, so that the replay is audited as such.
+    const replayed = request.proof !== undefined && usedNonces.includes(request.proof.nonce);
+    if (!replayed && request.decision === 'approve' && approval.votes.some((v) => v.decision === 'approve' && sameIdentity(v.approver.identifier, request.approver.identifier))) {
       return { counted: false, refusal: 'duplicate', reason: `${request.approver.identifier} already approved ${id}; another approver has to`, approvals: tally() };
     }
     const at = new Date().toISOString();

@@ -125,3 +125,36 @@ export function describeEachDatabase(
     });
   }
 }
+
+export interface ServiceDatabase {
+  kind: DatabaseKind;
+  /** The `database` block for a service config: an embedded data directory and port, or a Postgres URL. */
+  config: { url?: string; dataDir?: string; embeddedPort?: number };
+  close(): Promise<void>;
+}
+
+/**
+ * A database for a whole service under test (startService opens and migrates it itself):
+ * a fresh PGlite data directory on a free port, or a fresh Postgres database.
+ */
+export async function serviceDatabase(kind: DatabaseKind): Promise<ServiceDatabase> {
+  if (kind === 'pglite') {
+    const dataDir = await freshPgliteDataDir();
+    const { findFreePort } = await import('../../temporal-config/freePort.js');
+    return { kind, config: { dataDir, embeddedPort: await findFreePort() }, close: async () => rmSync(dataDir, { recursive: true, force: true }) };
+  }
+  const adminUrl = process.env.TEST_DATABASE_URL!;
+  const name = `tollgate_t_${randomBytes(6).toString('hex')}`;
+  const admin = connectDatabase(adminUrl, { max: 1 });
+  await admin.query(`CREATE DATABASE ${name}`);
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return {
+    kind,
+    config: { url: url.toString() },
+    async close() {
+      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await admin.end();
+    },
+  };
+}
