@@ -19,7 +19,7 @@ export const SLACK_EVENTS_PATH = '/slack/events';
 export type { CustomRoute };
 
 export interface CreateSlackAppOptions {
-  config: Pick<TollgateConfig, 'slack' | 'secrets'>;
+  config: Pick<TollgateConfig, 'slack' | 'secrets' | 'temporal'>;
   gateway: ApprovalGateway;
   directory: ApproverDirectory;
   logger?: Logger;
@@ -52,7 +52,7 @@ export function createSlackApp(options: CreateSlackAppOptions): TollgateSlackApp
   if (slackAppToken) {
     const receiver = new SocketModeReceiver({ appToken: slackAppToken, logger: blog, installerOptions: { clientOptions } });
     const app = new App({ receiver, token: slackBotToken, clientOptions, logger: blog, deferInitialization: true });
-    wire(app, { gateway, directory, logger: log });
+    wire(app, { gateway, directory, logger: log, temporal: { uiUrl: config.temporal.uiUrl, namespace: config.temporal.namespace } });
     // Socket Mode has no HTTP endpoint of its own; the service's routes still need a port.
     let routes: Server | undefined;
     return {
@@ -88,7 +88,7 @@ export function createSlackApp(options: CreateSlackAppOptions): TollgateSlackApp
     logger: log,
   });
   const app = new App({ receiver, token: slackBotToken, clientOptions, logger: blog, deferInitialization: true });
-  wire(app, { gateway, directory, logger: log });
+  wire(app, { gateway, directory, logger: log, temporal: { uiUrl: config.temporal.uiUrl, namespace: config.temporal.namespace } });
   return {
     app,
     mode: 'http',

@@ -15,12 +15,22 @@ import type {
   EscalationInput,
   MessageRef,
 } from './types.js';
+import { grantOffer, type GrantOffer } from '../approval/plan.js';
+import { formatDuration } from '../duration.js';
 import { LIMITS, bold, code, codeBlock, escape, formatCost, length, link, mention, person, slackDate, truncate } from './mrkdwn.js';
 
 type KnownBlock = types.KnownBlock;
 
 export const APPROVE_ACTION_ID = 'tollgate_approve';
 export const REJECT_ACTION_ID = 'tollgate_reject';
+export const GRANT_ACTION_ID = 'tollgate_approve_grant';
+export const GRANT_MODAL_CALLBACK_ID = 'tollgate_grant_modal';
+export const GRANT_TTL_BLOCK_ID = 'tollgate_grant_ttl';
+export const GRANT_SCOPE_BLOCK_ID = 'tollgate_grant_scope';
+export const GRANT_USES_BLOCK_ID = 'tollgate_grant_uses';
+export const GRANT_FIELD_ACTION_ID = 'value';
+/** What "Approve for …" offers at first: an hour, or less when the rule caps grants lower. */
+const DEFAULT_GRANT_TTL_MS = 3_600_000;
 export const DECISION_BLOCK_ID = 'tollgate_decision';
 export const REJECT_MODAL_CALLBACK_ID = 'tollgate_reject_modal';
 export const REJECT_REASON_BLOCK_ID = 'tollgate_reject_reason';
@@ -48,7 +58,7 @@ export function approvalRequestMessage(input: ApprovalMessageInput): BuiltMessag
     blocks: [
       header(`Approval needed: ${input.action}`),
       ...requestDetails(input),
-      decisionButtons(input.operationId),
+      decisionButtons(input),
       footer(input),
     ],
   };
@@ -66,7 +76,7 @@ export function approvalProgressMessage(input: ApprovalMessageInput, progress: A
       ...requestDetails(input),
       section(`:hourglass_flowing_sand: *${count}*${by}`),
       ...(progress.escalated ? [section(escalatedLine(progress.escalatedTo))] : []),
-      decisionButtons(input.operationId),
+      decisionButtons(input),
       footer(input),
     ],
   };
@@ -120,7 +130,7 @@ export function escalationNotice(input: EscalationInput, original?: MessageRef):
       header(`Escalated: approval needed for ${input.action}`),
       section(lead),
       ...requestDetails(input),
-      decisionButtons(input.operationId),
+      decisionButtons(input),
       footer(input),
     ],
   };
@@ -250,15 +260,76 @@ function requestDetails(input: ApprovalMessageInput, options: { compact?: boolea
   return blocks;
 }
 
-function decisionButtons(operationId: string): types.ActionsBlock {
+/** The rule's grant offer, if it makes one; a malformed offer shows no button (the workflow refuses it anyway). */
+export function offeredGrant(input: Pick<ApprovalMessageInput, 'rule' | 'requiredApprovals'>): GrantOffer | null {
+  if (input.requiredApprovals > 1) return null;
+  try {
+    return grantOffer(input.rule.name, input.rule.metadata ?? {});
+  } catch {
+    return null;
+  }
+}
+
+const defaultGrantTtl = (offer: GrantOffer) => formatDuration(Math.min(DEFAULT_GRANT_TTL_MS, offer.maxTtlMs));
+
+function decisionButtons(input: ApprovalMessageInput): types.ActionsBlock {
+  const { operationId } = input;
+  const offer = offeredGrant(input);
   return {
     type: 'actions',
     block_id: DECISION_BLOCK_ID,
     elements: [
       { type: 'button', action_id: APPROVE_ACTION_ID, style: 'primary', value: operationId, text: { type: 'plain_text', text: 'Approve', emoji: true } },
+      ...(offer ? [{ type: 'button' as const, action_id: GRANT_ACTION_ID, value: operationId, text: { type: 'plain_text' as const, text: `Approve for ${defaultGrantTtl(offer)}`, emoji: true } }] : []),
       { type: 'button', action_id: REJECT_ACTION_ID, style: 'danger', value: operationId, text: { type: 'plain_text', text: 'Reject', emoji: true } },
     ],
   };
+}
+
+const GrantModalMetadataSchema = z.object({
+  operationId: z.string().min(1),
+  channel: z.string().optional(),
+}).strict();
+export type GrantModalMetadata = z.infer<typeof GrantModalMetadataSchema>;
+
+/**
+ * "Approve, and allow the same for a while": how long, which resources, how many uses. The
+ * defaults are the exact resource and the rule's caps; the workflow checks the caps again.
+ */
+export function grantModal(input: Pick<ApprovalMessageInput, 'operationId' | 'resource' | 'subject' | 'action'>, offer: GrantOffer, channel?: string): types.ModalView {
+  const metadata: GrantModalMetadata = { operationId: input.operationId, ...(channel ? { channel } : {}) };
+  const field = (block_id: string, label: string, initial: string, hint: string): types.InputBlock => ({
+    type: 'input',
+    block_id,
+    label: { type: 'plain_text', text: label },
+    hint: { type: 'plain_text', text: hint },
+    element: { type: 'plain_text_input', action_id: GRANT_FIELD_ACTION_ID, initial_value: initial },
+  });
+  return {
+    type: 'modal',
+    callback_id: GRANT_MODAL_CALLBACK_ID,
+    private_metadata: JSON.stringify(metadata),
+    title: { type: 'plain_text', text: 'Approve and grant' },
+    submit: { type: 'plain_text', text: 'Approve' },
+    close: { type: 'plain_text', text: 'Cancel' },
+    blocks: [
+      section(`You are approving ${code(input.operationId)} and letting ${bold(escape(truncate(input.subject.identifier, PART.identifier)))} do ${code(truncate(input.action, PART.action))} again without asking, within the limits below. You can revoke it with \`tollgate grants revoke\`.`),
+      field(GRANT_TTL_BLOCK_ID, 'For how long', defaultGrantTtl(offer), `At most ${formatDuration(offer.maxTtlMs)}, e.g. 30m or 1h.`),
+      field(GRANT_SCOPE_BLOCK_ID, 'Resources (a glob)', truncate(input.resource, PART.resource), 'The exact resource by default; * matches any run of characters.'),
+      field(GRANT_USES_BLOCK_ID, 'How many operations', String(offer.maxUses), `At most ${offer.maxUses}.`),
+    ],
+  };
+}
+
+/** The grant modal's private_metadata, or null when it is not ours or was tampered with. */
+export function readGrantModalMetadata(privateMetadata: string | undefined): GrantModalMetadata | null {
+  if (!privateMetadata) return null;
+  try {
+    const parsed = GrantModalMetadataSchema.safeParse(JSON.parse(privateMetadata));
+    return parsed.success ? parsed.data : null;
+  } catch {
+    return null;
+  }
 }
 
 function footer(input: ApprovalMessageInput): types.ContextBlock {

@@ -106,6 +106,8 @@ export interface ViewSubmissionOptions {
   privateMetadata: string;
   reason?: string;
   callbackId?: string;
+  /** The modal's input values, block id → action id → value (default: the reject reason). */
+  values?: Record<string, Record<string, string>>;
 }
 
 /** A `view_submission` payload for the reject-reason modal. */
@@ -128,9 +130,9 @@ export function viewSubmissionPayload(options: ViewSubmissionOptions): Record<st
       close: { type: 'plain_text', text: 'Cancel' },
       blocks: [],
       state: {
-        values: {
-          tollgate_reject_reason: { reason: { type: 'plain_text_input', value: options.reason ?? null } },
-        },
+        values: options.values
+          ? Object.fromEntries(Object.entries(options.values).map(([block, fields]) => [block, Object.fromEntries(Object.entries(fields).map(([action, value]) => [action, { type: 'plain_text_input', value }]))]))
+          : { tollgate_reject_reason: { reason: { type: 'plain_text_input', value: options.reason ?? null } } },
       },
       hash: '1700000000.abcdef',
       clear_on_close: false,

@@ -31,6 +31,8 @@ let sequence = 0;
 const policy = {
   ...WORKFLOW_TEST_POLICY,
   rules: [
+    { name: 'grantable_reports', effect: 'require_approval', actions: ['report:run'], resources: ['dataset://reports/*'], priority: 4,
+      metadata: { approvalTimeout: '1h', grantable: { maxTtl: '2h', maxUses: 3 } } },
     { name: 'escalating', effect: 'require_approval', actions: ['data:export'], resources: ['dataset://slow/*'], priority: 5,
       metadata: { approvalTimeout: '8s', escalateAfter: '2s', escalateTo: { channel: ESCALATION_CHANNEL, roles: ['security'] } } },
     ...WORKFLOW_TEST_POLICY.rules,
@@ -64,14 +66,14 @@ afterAll(async () => {
   await temporal?.close();
 });
 
-async function submitAndAwaitMessage(resource = 'dataset://sales', subject = requester) {
+async function submitAndAwaitMessage(resource = 'dataset://sales', subject = requester, action = 'data:export') {
   const id = `slack-${Date.now().toString(36)}-${++sequence}`;
-  const handle = await service.client.submit({ id, subject, action: 'data:export', resource, operation: { name: 'export' } });
+  const handle = await service.client.submit({ id, subject, action, resource, operation: { name: 'export' } });
   const posted = await fake.waitFor('chat.postMessage', (call) => JSON.stringify(call.body).includes(id), 20_000);
   return { id, handle, posted };
 }
 
-const click = (id: string, userId: string, action: 'tollgate_approve' | 'tollgate_reject', messageTs?: string) =>
+const click = (id: string, userId: string, action: 'tollgate_approve' | 'tollgate_approve_grant' | 'tollgate_reject', messageTs?: string) =>
   postSigned(events, blockActionsPayload({ actionId: action, value: id, userId, channel: CHANNEL, messageTs }), { secret: SECRET });
 
 const ephemeralFor = (userId: string, since: number) => fake.waitFor('chat.postEphemeral', (call) => String(call.body.user) === userId && call.at >= since);
@@ -120,6 +122,40 @@ describe('Slack approvals end to end', () => {
     expect(String((await ephemeralFor('UBOB', since)).body.text)).toMatch(/you requested/i);
     expect(await statusOf(id)).toBe('awaiting_approval');
     expect((await service.client.status(id)).approval?.votes).toEqual([]);
+    await click(id, 'UCAROL', 'tollgate_reject');
+  });
+
+  it('refuses a click from the Slack user mapped to the requester, whatever case the request spells the name in', async () => {
+    const { id } = await submitAndAwaitMessage('dataset://sales', { identifier: 'Bob', roles: ['engineer'] });
+    const since = Date.now();
+    await click(id, 'UBOB', 'tollgate_approve');
+    expect(String((await ephemeralFor('UBOB', since)).body.text)).toMatch(/you requested/i);
+    expect((await service.client.status(id)).approval?.votes).toEqual([]);
+    await click(id, 'UCAROL', 'tollgate_reject');
+  });
+
+  it('offers "Approve for 1h" on a grantable rule; the modal grants, and the next request is approved without a click', async () => {
+    const { id, handle, posted } = await submitAndAwaitMessage('dataset://reports/a', requester, 'report:run');
+    expect(buttons(posted).map((b) => b.action_id)).toEqual(['tollgate_approve', 'tollgate_approve_grant', 'tollgate_reject']);
+    expect(JSON.stringify(posted.body.blocks)).toContain('Approve for 1h');
+    const since = Date.now();
+    await click(id, 'UALICE', 'tollgate_approve_grant');
+    const modal = await fake.waitFor('views.open', (call) => call.at >= since);
+    const view = (typeof modal.body.view === 'string' ? JSON.parse(modal.body.view) : modal.body.view) as { private_metadata: string; callback_id: string };
+    expect(view.callback_id).toBe('tollgate_grant_modal');
+    const submission = viewSubmissionPayload({
+      userId: 'UALICE', privateMetadata: view.private_metadata, callbackId: 'tollgate_grant_modal',
+      values: { tollgate_grant_ttl: { value: '1h' }, tollgate_grant_scope: { value: 'dataset://reports/*' }, tollgate_grant_uses: { value: '2' } },
+    });
+    expect((await postSigned(events, submission, { secret: SECRET })).status).toBe(200);
+    expect((await handle.result()).approval?.votes[0]).toMatchObject({ approver: { identifier: 'alice' }, channel: 'slack' });
+    const next = await service.client.submit({ subject: requester, action: 'report:run', resource: 'dataset://reports/b', operation: { name: 'export' } });
+    expect((await next.result()).approval?.grantedBy).toMatchObject({ grantedBy: 'alice', scope: 'dataset://reports/*' });
+  });
+
+  it('shows no grant button on a rule that offers none', async () => {
+    const { id, posted } = await submitAndAwaitMessage();
+    expect(buttons(posted).map((b) => b.action_id)).toEqual(['tollgate_approve', 'tollgate_reject']);
     await click(id, 'UCAROL', 'tollgate_reject');
   });
 
