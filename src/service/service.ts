@@ -6,6 +6,7 @@ import { logger } from '../log.js';
 import { GovernanceClient } from '../client/GovernanceClient.js';
 import { openStore, type Store } from '../store/index.js';
 import { createNotifier, createSlackApp, NotifierApprovalSink, type TollgateSlackApp } from '../slack/index.js';
+import { SqlReplayCache } from '../slack/replayGuard.js';
 import { createApproverDirectory } from '../approval/directory.js';
 import { createOidcVerifier } from '../approval/oidc.js';
 import { loadDecisionKey, type ServiceKey } from '../keys.js';
@@ -114,6 +115,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
         config,
         gateway: decisions,
         directory,
+        replayCache: new SqlReplayCache(store.pool),
         customRoutes: [
           { path: '/healthz', method: ['GET'], handler: health },
           { path: '/v1/operations/:id/decision', method: ['POST', 'GET', 'PUT', 'DELETE'], handler: decideRoute },

@@ -11,7 +11,7 @@ import { logger as rootLogger, type Logger } from '../log.js';
 import { boltLogger } from './boltLogger.js';
 import { SlackConfigurationError } from './errors.js';
 import { registerApprovalHandlers } from './handlers.js';
-import { installReplayGuard, SignatureReplayCache } from './replayGuard.js';
+import { installReplayGuard, SignatureReplayCache, type ReplayCache } from './replayGuard.js';
 import type { ApprovalGateway, ApproverDirectory } from './types.js';
 
 export const SLACK_EVENTS_PATH = '/slack/events';
@@ -25,6 +25,8 @@ export interface CreateSlackAppOptions {
   logger?: Logger;
   /** Extra HTTP routes on the same port, e.g. `{ path: '/healthz', method: 'GET', handler }`. */
   customRoutes?: CustomRoute[];
+  /** Where handled requests are remembered; the service shares one in SQL between its receivers. Default: this process's memory. */
+  replayCache?: ReplayCache;
 }
 
 export interface TollgateSlackApp {
@@ -84,7 +86,7 @@ export function createSlackApp(options: CreateSlackAppOptions): TollgateSlackApp
   installReplayGuard(receiver, {
     signingSecret: slackSigningSecret,
     endpoints: [SLACK_EVENTS_PATH],
-    cache: new SignatureReplayCache(),
+    cache: options.replayCache ?? new SignatureReplayCache(),
     logger: log,
   });
   const app = new App({ receiver, token: slackBotToken, clientOptions, logger: blog, deferInitialization: true });

@@ -225,4 +225,15 @@ describe('Slack receiver: request authenticity', () => {
     expect(gateway.decisions).toHaveLength(1);
     expect(gateway.described).toEqual(['op-1']);
   });
+
+  it('refuses a replay whose signature header is spelled differently but verifies the same (v0=<hex>=1)', async () => {
+    const request = signedRequest(approve('U0ALICE'), { secret: SECRET });
+    expect((await send(url, request)).status).toBe(200);
+    await ephemeralTo('U0ALICE');
+    for (const suffix of ['=1', '=2', '=', '==x']) {
+      const respelled = { ...request, headers: { ...request.headers, 'x-slack-signature': `${request.headers['x-slack-signature']}${suffix}` } };
+      expect((await send(url, respelled)).status).toBe(401);
+    }
+    expect(gateway.decisions).toHaveLength(1);
+  });
 });
