@@ -53,7 +53,7 @@ export function createActivities(deps: ActivityDependencies) {
       enrich: deps.enrich ? (request) => deps.enrich!({ subject: request.subject, action: request.action, resource: request.resource }) : undefined,
       record,
     }),
-    ...createOperationActivities({ operations: deps.operations, record }),
+    ...createOperationActivities({ operations: deps.operations }),
 
     /** For the steps no other activity covers (failure, cancellation, refused signals): off the happy path. */
     async recordAudit(entries: AuditEntryInput[]): Promise<void> {

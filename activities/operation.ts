@@ -3,7 +3,6 @@ import { FailureType } from '../src/operation/contract.js';
 import { isCostedResult, UnknownOperationError, type OperationRegistry } from '../src/operation/registry.js';
 import type { ApprovalState } from '../src/operation/types.js';
 import type { PolicyDecision, PolicyRequest } from '../src/policy/types.js';
-import { operationCompletedEntry, operationRefOf, type AuditEntryInput } from '../src/audit/index.js';
 
 export interface ExecuteOperationInput {
   id: string;
@@ -12,7 +11,6 @@ export interface ExecuteOperationInput {
   request: PolicyRequest;
   decision: PolicyDecision;
   approval?: ApprovalState;
-  estimatedCost?: number;
 }
 
 export interface ExecutedOperation {
@@ -23,8 +21,10 @@ export interface ExecutedOperation {
 /**
  * Runs a registered handler once the gate is open. Its own worker may run it (the service), or a
  * process that owns the handler's resource on another task queue (the MCP gateway): both call this.
+ * It does nothing else: a failure after the handler returned (the database, say) must not make
+ * Temporal retry the handler, so the workflow records the outcome in activities of its own.
  */
-export function createOperationActivities(deps: { operations: OperationRegistry; record(entries: AuditEntryInput[]): Promise<void> }) {
+export function createOperationActivities(deps: { operations: OperationRegistry }) {
   return {
     async executeOperation(args: ExecuteOperationInput): Promise<ExecutedOperation> {
       let handler;
@@ -43,9 +43,7 @@ export function createOperationActivities(deps: { operations: OperationRegistry;
         decision: args.decision,
         approval: args.approval,
       });
-      const result: ExecutedOperation = isCostedResult(output) ? output : { result: output };
-      await deps.record([operationCompletedEntry(operationRefOf(args.id, args.request, args.decision.rule), { cost: result.actualCost ?? args.estimatedCost })]);
-      return result;
+      return isCostedResult(output) ? output : { result: output };
     },
   };
 }

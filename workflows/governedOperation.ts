@@ -14,7 +14,7 @@ import { nextApprovalStep, openApproval } from '../src/approval/schedule.js';
 import { approvalsSoFar, tallyVote } from '../src/approval/tally.js';
 import { grantTerms } from '../src/approval/grantTerms.js';
 import { sameIdentity } from '../src/approval/identity.js';
-import { approvalRefusedEntry, operationCancelledEntry, operationFailedEntry, operationRefOf } from '../src/audit/entries.js';
+import { approvalRefusedEntry, operationCancelledEntry, operationCompletedEntry, operationFailedEntry, operationRefOf } from '../src/audit/entries.js';
 import { redact, redactString } from '../src/redact.js';
 import { TollgateApprovalRequestedAt, TollgateRule, TollgateStatus } from '../src/temporal/searchAttributes.js';
 
@@ -203,9 +203,10 @@ export async function governedOperation(input: OperationInput): Promise<Operatio
         retry: operation.atMostOnce ? { maximumAttempts: 1 } : { maximumAttempts: 3, nonRetryableErrorTypes: [FailureType.UnknownOperation] },
       });
       try {
-        const output = await executeOperation({ id, name: operation.name, args: operation.args, request, decision, approval: view.approval, estimatedCost: input.estimatedCost });
+        const output = await executeOperation({ id, name: operation.name, args: operation.args, request, decision, approval: view.approval });
         result = output.result;
         actualCost = output.actualCost ?? actualCost;
+        await gate.recordAudit([operationCompletedEntry(audit, { cost: actualCost })]);
       } catch (error) {
         if (isCancellation(error)) throw error;
         const cause = failureCause(error);
