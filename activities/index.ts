@@ -1,7 +1,8 @@
 import type pg from 'pg';
 import type { KeyObject } from 'node:crypto';
 import type { TollgateConfig } from '../src/config.js';
-import type { OperationInput } from '../src/operation/schema.js';
+import type { EnrichmentPipeline } from '../src/patterns/enrichers.js';
+import { enrichmentFor } from '../src/patterns/enrichment.js';
 import type { OperationRegistry } from '../src/operation/registry.js';
 import type { ApprovalEventSink } from '../src/operation/events.js';
 import { createApproverDirectory, type ApproverDirectory } from '../src/approval/directory.js';
@@ -20,8 +21,8 @@ export interface ActivityDependencies {
   approvals: ApprovalEventSink;
   /** The public half of the service's decision key: what proofs are verified with. */
   decisionPublicKey: KeyObject;
-  /** Extra policy context for a request (tenancy, detectors); computed keys win. */
-  enrich?: (input: OperationInput) => Promise<Record<string, unknown>>;
+  /** The enrichers; default: the configured pipeline (src/service/enrich.ts) over this worker's ledger. */
+  enrichment?: EnrichmentPipeline;
   /** Who may approve: config approvers plus Slack user-group members; defaults to config only. */
   directory?: ApproverDirectory;
   /** Standing grants live here; null for a worker without a database. */
@@ -36,13 +37,15 @@ export interface ActivityDependencies {
 export function createActivities(deps: ActivityDependencies) {
   const directory = deps.directory ?? createApproverDirectory(deps.config);
   const pool = deps.pool ?? undefined;
+  const enrichment = deps.enrichment ?? enrichmentFor(deps.config, { ledger: deps.budget?.ledger, contextKeys: deps.engine.compiled.contextKeys });
+  const trusted = new Set([...deps.config.trusted, ...enrichment.computedKeys]);
   // Entries are keyed by operation and step, so a retried activity appends nothing twice.
   const record = async (entries: AuditEntryInput[]) => {
     if (deps.audit) await deps.audit.append(entries);
   };
   return {
     ...createBudgetActivities(deps.budget, record),
-    ...createPolicyActivities({ config: deps.config, engine: deps.engine, enrich: deps.enrich, directory, ledger: deps.budget?.ledger, pool, record }),
+    ...createPolicyActivities({ config: deps.config, engine: deps.engine, enrichment, trusted, directory, pool, record }),
     ...createApprovalActivities({
       engine: deps.engine,
       directory,
@@ -50,7 +53,8 @@ export function createActivities(deps: ActivityDependencies) {
       publicKey: deps.decisionPublicKey,
       proofWindowMs: parseDuration(deps.config.approvals.proofWindow),
       pool,
-      enrich: deps.enrich ? (request) => deps.enrich!({ subject: request.subject, action: request.action, resource: request.resource }) : undefined,
+      // The approver's own `approval:decide` request goes through the same enrichers as any other.
+      enrich: (request) => enrichment.enrich(request),
       record,
     }),
     ...createOperationActivities({ operations: deps.operations }),

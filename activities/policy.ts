@@ -2,9 +2,9 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import type pg from 'pg';
 import type { TollgateConfig } from '../src/config.js';
 import { FailureType } from '../src/operation/contract.js';
-import { OperationInputSchema, type OperationInput } from '../src/operation/schema.js';
+import { OperationInputSchema } from '../src/operation/schema.js';
 import type { StandingGrantUse } from '../src/operation/types.js';
-import { policyRequestFor } from '../src/operation/request.js';
+import { policyRequestFor, type EnrichmentPipeline } from '../src/patterns/enrichers.js';
 import { approvalPlan, ApprovalMetadataError, type ApprovalPlan } from '../src/approval/plan.js';
 import { approverMayDecide } from '../src/approval/authority.js';
 import type { ApproverDirectory } from '../src/approval/directory.js';
@@ -12,17 +12,16 @@ import { grantUseOf, useGrant } from '../src/approval/grants.js';
 import { requestDigest } from '../src/approval/proof.js';
 import type { PolicyEngine } from '../src/policy/engine.js';
 import type { PolicyDecision, PolicyRequest } from '../src/policy/types.js';
-import { budgetEntities, readsBudgetContext, type BudgetLedger } from '../src/budget/index.js';
 import { approvalDecisionEntry, operationRefOf, policyDecisionEntry, type AuditEntryInput } from '../src/audit/index.js';
 
 export interface PolicyActivityDependencies {
   config: TollgateConfig;
   engine: PolicyEngine;
-  /** Extra policy context for a request (tenancy, detectors); computed keys win. */
-  enrich?: (input: OperationInput) => Promise<Record<string, unknown>>;
+  /** The enrichers: facts for the policy (tenancy, detectors, budgets, ...); they win over claims. */
+  enrichment: EnrichmentPipeline;
+  /** Keys a caller may not set (config `trusted`, plus everything the enrichers compute). */
+  trusted: ReadonlySet<string>;
   directory: ApproverDirectory;
-  /** Budget context for the seed's budget rules; absent without a database. */
-  ledger?: BudgetLedger;
   /** Standing grants; absent without a database. */
   pool?: pg.Pool;
   record(entries: AuditEntryInput[]): Promise<void>;
@@ -48,7 +47,6 @@ function planFor(decision: PolicyDecision, defaults: TollgateConfig['approvals']
 }
 
 export function createPolicyActivities(deps: PolicyActivityDependencies) {
-  const needsBudgetContext = readsBudgetContext(deps.engine.compiled.contextKeys);
 
   async function coveringGrant(id: string, request: PolicyRequest, decision: PolicyDecision): Promise<StandingGrantUse | undefined> {
     if (!deps.pool || !decision.rule) return undefined;
@@ -72,16 +70,11 @@ export function createPolicyActivities(deps: PolicyActivityDependencies) {
       const input = parsed.data;
       // The workflow passes its own id, so a raw start without one is keyed correctly too.
       const id = input.id ?? Context.current().info.workflowExecution?.workflowId ?? 'unknown';
-      const computed = { ...(await deps.enrich?.(input)) };
-      // Only when the policy reads it: the query is a round trip per evaluation.
-      if (deps.ledger && needsBudgetContext) {
-        const entities = budgetEntities({ subject: input.subject }, deps.config.budgets);
-        Object.assign(computed, await deps.ledger.budgetContext(entities, input.estimatedCost ?? 0));
-      }
-      const request = policyRequestFor(input, computed);
+      const computed = await deps.enrichment.enrich({ ...input, id });
+      const { request, dropped } = policyRequestFor(input, computed, deps.trusted);
       const decision = deps.engine.evaluate(request);
       const evaluation: Evaluation = { request, decision, requestDigest: requestDigest(input, decision.policyVersion) };
-      const entries = [policyDecisionEntry(id, request, decision)];
+      const entries = [policyDecisionEntry(id, request, decision, undefined, dropped)];
       if (decision.effect === 'require_approval') {
         const plan = planFor(decision, deps.config.approvals);
         evaluation.plan = plan;

@@ -5,6 +5,8 @@ import { parse as parseYaml } from 'yaml';
 import { DURATION_HINT, isDuration } from './duration.js';
 import { TollgateInputError } from './errors.js';
 import { presetPath } from './patterns/presets.js';
+import { DEFAULT_ENRICHERS, DEFAULT_ENVIRONMENT, ENRICHER_NAMES } from './patterns/enrichers.js';
+import { DEFAULT_TENANT_SCHEMES } from './patterns/tenancy.js';
 
 const PRESET_PREFIX = 'preset:';
 
@@ -82,6 +84,13 @@ const AuthSchema = z.object({
   }).strict().optional(),
 }).strict();
 
+const EnvironmentSchema = z.object({
+  /** The first rule whose resource glob matches decides; the seed's naming by default. */
+  fromResource: z.array(z.object({ match: z.string().min(1), value: z.string().min(1) }).strict()).default([...DEFAULT_ENVIRONMENT.fromResource]),
+  /** When no rule matches: this deployment's environment (e.g. production on the production task queue). */
+  default: z.string().min(1).default(DEFAULT_ENVIRONMENT.default),
+}).strict();
+
 export const ConfigSchema = z.object({
   /** A policy set file, or `preset:NAME` for a shipped preset (enterprise, tenant-isolation, ...). */
   policy: z.string().min(1).default('preset:enterprise'),
@@ -97,6 +106,12 @@ export const ConfigSchema = z.object({
   auth: AuthSchema.default(AuthSchema.parse({})),
   budgets: BudgetsSchema.default(BudgetsSchema.parse({})),
   security: SecuritySchema.default(SecuritySchema.parse({})),
+  /** The context enrichers, in order (src/patterns/enrichers.ts). */
+  enrichers: z.array(z.enum(ENRICHER_NAMES)).default([...DEFAULT_ENRICHERS]),
+  /** Context keys only enrichers may set: a caller's value for one is dropped (a claim is not a fact). */
+  trusted: z.array(z.string().min(1)).default(['environment']),
+  tenancy: z.object({ schemes: z.array(z.string().min(1)).default([...DEFAULT_TENANT_SCHEMES]) }).strict().default({ schemes: [...DEFAULT_TENANT_SCHEMES] }),
+  environment: EnvironmentSchema.default(EnvironmentSchema.parse({})),
   server: z.object({
     port: z.number().int().min(0).default(3000),
     /** Where the CLI and clients reach the decision API; default http://127.0.0.1:<port>. */

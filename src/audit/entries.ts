@@ -41,9 +41,10 @@ function base(op: OperationRef, type: AuditEntryType, at: At, ...keyParts: (stri
 
 /**
  * policy_decision: outcome = effect. data: `{ reason, policySet, policyVersion, metadata,
- * subject: { roles, attributes, tags }, context }` (the seed's fields; context redacted).
+ * subject: { roles, attributes, tags }, context, droppedClaims? }` (the seed's fields; context
+ * redacted; droppedClaims: context keys the caller sent that only enrichers may set).
  */
-export function policyDecisionEntry(operationId: string, request: PolicyRequest, decision: PolicyDecision, at?: At): AuditEntryInput {
+export function policyDecisionEntry(operationId: string, request: PolicyRequest, decision: PolicyDecision, at?: At, droppedClaims: readonly string[] = []): AuditEntryInput {
   return {
     ...base({ operationId, requester: request.subject.identifier, action: request.action, resource: request.resource, rule: decision.rule }, 'policy_decision', at),
     outcome: decision.effect,
@@ -54,6 +55,7 @@ export function policyDecisionEntry(operationId: string, request: PolicyRequest,
       metadata: decision.metadata,
       subject: { roles: request.subject.roles ?? [], attributes: request.subject.attributes ?? {}, tags: request.subject.tags ?? {} },
       context: request.context ?? {},
+      ...(droppedClaims.length ? { droppedClaims: [...droppedClaims] } : {}),
     },
   };
 }

@@ -17,7 +17,6 @@ import { decisionApi } from './decisionApi.js';
 import type { OperationRegistry } from '../operation/registry.js';
 import { createTollgateWorker, type TollgateWorker } from './worker.js';
 import { healthHandler } from './health.js';
-import { policyContextEnricher } from './enrich.js';
 
 const REAPER_INTERVAL_MS = 5 * 60_000;
 
@@ -74,7 +73,6 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       config,
       operations: options.operations,
       approvals: new NotifierApprovalSink(notifier, config.temporal),
-      enrich: policyContextEnricher(config),
       store,
       directory,
       budgetAlerts: notifier,

@@ -36,7 +36,7 @@ export interface TollgateWorkerOptions {
   config: TollgateConfig;
   approvals: ApprovalEventSink;
   operations?: OperationRegistry;
-  enrich?: ActivityDependencies['enrich'];
+  enrichment?: ActivityDependencies['enrichment'];
   connection?: NativeConnection;
   identity?: string;
   /** The SQL store for the budget ledger; without it, operations with an estimatedCost fail. */
@@ -87,7 +87,7 @@ export async function createTollgateWorker(options: TollgateWorkerOptions): Prom
       engine,
       operations: options.operations ?? defaultOperations,
       approvals: options.approvals,
-      enrich: options.enrich,
+      enrichment: options.enrichment,
       directory: options.directory,
       decisionPublicKey: decisionKey.publicKey,
       pool: options.store?.pool ?? null,
