@@ -8,6 +8,7 @@ import { createTollgateWorker, workflowBundle, type TollgateWorker } from '../..
 import { OperationRegistry } from '../../../src/operation/registry.js';
 import type { TollgateConfig } from '../../../src/config.js';
 import { testDecider, type TestDecider } from '../../support/decide.js';
+import { decideUpdate, legacyDecisionSignal } from '../../../src/operation/contract.js';
 
 let temporal: TestTemporal;
 let config: TollgateConfig;
@@ -180,6 +181,21 @@ describe('governedOperation', () => {
     await decider.approve(id, 'carol');
     await handle.result();
     expect(runs.get(id)).toBe(1);
+  });
+
+  it('never lets a malformed message wedge an operation: raw signals and Updates are refused, the wait goes on', async () => {
+    const id = nextId('malformed');
+    const handle = await client.submit({ id, subject: requester, action: 'data:export', resource: 'dataset://sales', operation: { name: 'export' } });
+    await awaitingApproval(id);
+    const workflow = client.temporal.workflow.getHandle(id);
+    // What used to fail every later workflow task on vote.approver.identifier.
+    for (const raw of [{ decision: 'approve' }, {}, null, 'approve', 42, [1, 2], { decision: 'approve', approver: { identifier: 7 } }]) {
+      await workflow.signal(legacyDecisionSignal, raw);
+      await expect(workflow.executeUpdate(decideUpdate, { args: [raw as never] })).rejects.toThrow();
+    }
+    await eventually(async () => (await client.status(id)).approval?.refused.length === 7, 'the seven refused signals');
+    expect(await decider.approve(id, 'alice')).toMatchObject({ counted: true, outcome: 'approved' });
+    expect((await handle.result()).status).toBe('completed');
   });
 
   it('returns the existing run for a repeated id, running and closed', async () => {
