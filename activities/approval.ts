@@ -7,15 +7,15 @@ import type { ApproverDirectory } from '../src/approval/directory.js';
 import { createGrant } from '../src/approval/grants.js';
 import type { GrantTerms } from '../src/approval/grantTerms.js';
 import { checkVote, type VoteCheckDependencies, type VoteVerdict } from '../src/approval/vote.js';
-import type { PolicyEngine } from '../src/policy/engine.js';
+import type { PolicyInForce } from '../src/patterns/policyInForce.js';
 import type { PolicyRequest } from '../src/policy/types.js';
 import {
   approvalDecisionEntry, approvalEscalatedEntry, approvalGrantedEntry, approvalRefusedEntry, approvalRequestedEntry, approvalVoteEntry,
   operationRefOf, type AuditEntryInput, type OperationRef,
 } from '../src/audit/index.js';
 
-export interface ApprovalActivityDependencies extends VoteCheckDependencies {
-  engine: PolicyEngine;
+export interface ApprovalActivityDependencies extends Omit<VoteCheckDependencies, 'engine'> {
+  policies: PolicyInForce;
   directory: ApproverDirectory;
   approvals: ApprovalEventSink;
   /** Standing grants live here; absent without a database. */
@@ -28,6 +28,8 @@ export interface VoteCheckInput {
   request: PolicyRequest;
   requestDigest: string;
   decision: DecideRequest;
+  /** The set that decided the operation: authority is checked against it. */
+  policyRole: string;
   /** The vote's number in this run: keys its audit entry. */
   attempt: number;
   /** Nonces of proofs the operation has already seen. */
@@ -45,7 +47,7 @@ export function createApprovalActivities(deps: ApprovalActivityDependencies) {
   return {
     /** Verify a decision's proof and its approver's authority, and record the vote or its refusal. */
     async authorizeVote(args: VoteCheckInput): Promise<CheckedVote> {
-      const verdict: VoteVerdict = await checkVote(deps, {
+      const verdict: VoteVerdict = await checkVote({ ...deps, engine: deps.policies.forRole(args.policyRole) }, {
         operationId: args.operation.operationId,
         request: args.request,
         requestDigest: args.requestDigest,
@@ -88,7 +90,7 @@ export function createApprovalActivities(deps: ApprovalActivityDependencies) {
       const mentions: string[] = [];
       for (const approver of await deps.directory.withRoles([])) {
         if (!approver.slackUserId) continue;
-        if (approverMayDecide({ identifier: approver.identifier, approver, request, engine: deps.engine, escalatedRoles }).allowed) mentions.push(approver.slackUserId);
+        if (approverMayDecide({ identifier: approver.identifier, approver, request, engine: deps.policies.forRole(event.view.policyRole), escalatedRoles }).allowed) mentions.push(approver.slackUserId);
       }
       return deps.approvals.notify({ ...event, mentions });
     },

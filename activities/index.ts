@@ -7,7 +7,7 @@ import type { OperationRegistry } from '../src/operation/registry.js';
 import type { ApprovalEventSink } from '../src/operation/events.js';
 import { createApproverDirectory, type ApproverDirectory } from '../src/approval/directory.js';
 import { parseDuration } from '../src/duration.js';
-import type { PolicyEngine } from '../src/policy/engine.js';
+import type { PolicyInForce } from '../src/patterns/policyInForce.js';
 import type { AuditEntryInput, AuditTrail } from '../src/audit/index.js';
 import { createBudgetActivities, type BudgetDependencies } from './budget.js';
 import { createPolicyActivities } from './policy.js';
@@ -16,7 +16,8 @@ import { createOperationActivities } from './operation.js';
 
 export interface ActivityDependencies {
   config: TollgateConfig;
-  engine: PolicyEngine;
+  /** The policy sets in force (hot-reloaded in place by the service). */
+  policies: PolicyInForce;
   operations: OperationRegistry;
   approvals: ApprovalEventSink;
   /** The public half of the service's decision key: what proofs are verified with. */
@@ -37,7 +38,10 @@ export interface ActivityDependencies {
 export function createActivities(deps: ActivityDependencies) {
   const directory = deps.directory ?? createApproverDirectory(deps.config);
   const pool = deps.pool ?? undefined;
-  const enrichment = deps.enrichment ?? enrichmentFor(deps.config, { ledger: deps.budget?.ledger, contextKeys: deps.engine.compiled.contextKeys });
+  const { policies } = deps;
+  const enrichment = deps.enrichment ?? enrichmentFor(deps.config, {
+    ledger: deps.budget?.ledger, readsBudget: () => policies.readsBudgetContext(), rolloutPercentage: () => policies.rolloutPercentage(),
+  });
   const trusted = new Set([...deps.config.trusted, ...enrichment.computedKeys]);
   // Entries are keyed by operation and step, so a retried activity appends nothing twice.
   const record = async (entries: AuditEntryInput[]) => {
@@ -45,9 +49,9 @@ export function createActivities(deps: ActivityDependencies) {
   };
   return {
     ...createBudgetActivities(deps.budget, record),
-    ...createPolicyActivities({ config: deps.config, engine: deps.engine, enrichment, trusted, directory, pool, record }),
+    ...createPolicyActivities({ config: deps.config, policies, enrichment, trusted, directory, pool, record }),
     ...createApprovalActivities({
-      engine: deps.engine,
+      policies,
       directory,
       approvals: deps.approvals,
       publicKey: deps.decisionPublicKey,

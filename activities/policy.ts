@@ -10,13 +10,15 @@ import { approverMayDecide } from '../src/approval/authority.js';
 import type { ApproverDirectory } from '../src/approval/directory.js';
 import { grantUseOf, useGrant } from '../src/approval/grants.js';
 import { requestDigest } from '../src/approval/proof.js';
+import type { PolicyInForce, PolicyRole } from '../src/patterns/policyInForce.js';
 import type { PolicyEngine } from '../src/policy/engine.js';
 import type { PolicyDecision, PolicyRequest } from '../src/policy/types.js';
-import { approvalDecisionEntry, operationRefOf, policyDecisionEntry, type AuditEntryInput } from '../src/audit/index.js';
+import { approvalDecisionEntry, operationRefOf, policyDecisionEntry, policyShadowDivergenceEntry, type AuditEntryInput } from '../src/audit/index.js';
 
 export interface PolicyActivityDependencies {
   config: TollgateConfig;
-  engine: PolicyEngine;
+  /** The sets in force: the enforced one, or a rollout's two, and a shadow set. */
+  policies: PolicyInForce;
   /** The enrichers: facts for the policy (tenancy, detectors, budgets, ...); they win over claims. */
   enrichment: EnrichmentPipeline;
   /** Keys a caller may not set (config `trusted`, plus everything the enrichers compute). */
@@ -32,6 +34,8 @@ export interface Evaluation {
   decision: PolicyDecision;
   /** What decision proofs for this operation are bound to. */
   requestDigest: string;
+  /** Which set decided: enforced, or the rollout's strict or permissive set. */
+  policyRole: Exclude<PolicyRole, 'shadow'>;
   plan?: ApprovalPlan;
   /** A live standing grant approved this request: no wait. */
   grant?: StandingGrantUse;
@@ -48,13 +52,13 @@ function planFor(decision: PolicyDecision, defaults: TollgateConfig['approvals']
 
 export function createPolicyActivities(deps: PolicyActivityDependencies) {
 
-  async function coveringGrant(id: string, request: PolicyRequest, decision: PolicyDecision): Promise<StandingGrantUse | undefined> {
+  async function coveringGrant(id: string, request: PolicyRequest, decision: PolicyDecision, engine: PolicyEngine): Promise<StandingGrantUse | undefined> {
     if (!deps.pool || !decision.rule) return undefined;
     const grant = await useGrant(deps.pool, {
       requester: request.subject.identifier, action: request.action, resource: request.resource, rule: decision.rule, operationId: id,
       // A grant never reaches past what its approver may decide today.
       stillAuthorised: async (candidate) => approverMayDecide({
-        identifier: candidate.grantedBy, approver: await deps.directory.byIdentifier(candidate.grantedBy), request, engine: deps.engine,
+        identifier: candidate.grantedBy, approver: await deps.directory.byIdentifier(candidate.grantedBy), request, engine,
       }).allowed,
     });
     return grant ? grantUseOf(grant) : undefined;
@@ -72,13 +76,16 @@ export function createPolicyActivities(deps: PolicyActivityDependencies) {
       const id = input.id ?? Context.current().info.workflowExecution?.workflowId ?? 'unknown';
       const computed = await deps.enrichment.enrich({ ...input, id });
       const { request, dropped } = policyRequestFor(input, computed, deps.trusted);
-      const decision = deps.engine.evaluate(request);
-      const evaluation: Evaluation = { request, decision, requestDigest: requestDigest(input, decision.policyVersion) };
-      const entries = [policyDecisionEntry(id, request, decision, undefined, dropped)];
+      const { role, engine } = deps.policies.choose(id);
+      const decision = engine.evaluate(request);
+      const evaluation: Evaluation = { request, decision, requestDigest: requestDigest(input, decision.policyVersion), policyRole: role };
+      const entries = [policyDecisionEntry(id, request, decision, undefined, { droppedClaims: dropped, policyRole: role })];
+      const divergence = deps.policies.shadowDivergence(request, decision);
+      if (divergence) entries.push(policyShadowDivergenceEntry(operationRefOf(id, request, decision.rule), divergence));
       if (decision.effect === 'require_approval') {
         const plan = planFor(decision, deps.config.approvals);
         evaluation.plan = plan;
-        if (plan.grantable) evaluation.grant = await coveringGrant(id, request, decision);
+        if (plan.grantable) evaluation.grant = await coveringGrant(id, request, decision, engine);
         if (evaluation.grant) {
           const { grantId, grantedBy, grantedAt } = evaluation.grant;
           entries.push(approvalDecisionEntry(operationRefOf(id, request, decision.rule), 'approved', {

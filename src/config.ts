@@ -7,6 +7,7 @@ import { TollgateInputError } from './errors.js';
 import { presetPath } from './patterns/presets.js';
 import { DEFAULT_ENRICHERS, DEFAULT_ENVIRONMENT, ENRICHER_NAMES } from './patterns/enrichers.js';
 import { DEFAULT_TENANT_SCHEMES } from './patterns/tenancy.js';
+import type { PolicyFiles } from './patterns/policyInForce.js';
 
 const PRESET_PREFIX = 'preset:';
 
@@ -94,6 +95,18 @@ const EnvironmentSchema = z.object({
 export const ConfigSchema = z.object({
   /** A policy set file, or `preset:NAME` for a shipped preset (enterprise, tenant-isolation, ...). */
   policy: z.string().min(1).default('preset:enterprise'),
+  /**
+   * Gradual rollout: the strict set decides for `percentage`% of operations (by a stable hash of the
+   * id), the permissive set for the rest; `policy` is then unused. `tollgate rollout set` changes the
+   * percentage at run time (kept in SQL, picked up by running workers).
+   */
+  rollout: z.object({
+    strict: z.string().min(1),
+    permissive: z.string().min(1),
+    percentage: z.number().min(0).max(100).default(0),
+  }).strict().optional(),
+  /** A candidate set evaluated beside the enforced one and never enforced; divergences are audited. */
+  shadow: z.string().min(1).optional(),
   temporal: TemporalSchema.default(TemporalSchema.parse({})),
   database: DatabaseSchema.default(DatabaseSchema.parse({})),
   slack: SlackSchema.default(SlackSchema.parse({})),
@@ -167,13 +180,22 @@ export function parseConfig(
   if (env.TEMPORAL_ADDRESS) config.temporal.address = env.TEMPORAL_ADDRESS;
   if (env.TEMPORAL_NAMESPACE) config.temporal.namespace = env.TEMPORAL_NAMESPACE;
   const baseDir = options.baseDir ?? process.cwd();
-  let policy: string;
-  try {
-    policy = config.policy.startsWith(PRESET_PREFIX) ? presetPath(config.policy.slice(PRESET_PREFIX.length)) : resolve(baseDir, config.policy);
-  } catch (error) {
-    throw new TollgateInputError(`${where}: policy: ${(error as Error).message}`, 'policy');
-  }
-  return { ...config, policy, secrets: readSecrets(env), baseDir, source: options.source ?? null };
+  const policyFile = (ref: string, field: string) => {
+    try {
+      return ref.startsWith(PRESET_PREFIX) ? presetPath(ref.slice(PRESET_PREFIX.length)) : resolve(baseDir, ref);
+    } catch (error) {
+      throw new TollgateInputError(`${where}: ${field}: ${(error as Error).message}`, field);
+    }
+  };
+  return {
+    ...config,
+    policy: policyFile(config.policy, 'policy'),
+    ...(config.rollout ? { rollout: { ...config.rollout, strict: policyFile(config.rollout.strict, 'rollout.strict'), permissive: policyFile(config.rollout.permissive, 'rollout.permissive') } } : {}),
+    ...(config.shadow ? { shadow: policyFile(config.shadow, 'shadow') } : {}),
+    secrets: readSecrets(env),
+    baseDir,
+    source: options.source ?? null,
+  };
 }
 
 /**
@@ -205,4 +227,10 @@ export const stateDir = (config: Pick<TollgateConfig, 'baseDir'>): string => res
 /** The decision API the CLI and GovernanceClient.decide talk to: TOLLGATE_URL, server.url, or the local port. */
 export function serviceUrl(config: Pick<TollgateConfig, 'server'>, env: NodeJS.ProcessEnv = process.env): string {
   return (env.TOLLGATE_URL || config.server.url || `http://127.0.0.1:${config.server.port}`).replace(/\/+$/, '');
+}
+
+/** The policy files in force for a config: the enforced set, or a rollout's two, plus a shadow set. */
+export function policyFiles(config: Pick<TollgateConfig, 'policy' | 'rollout' | 'shadow'>): PolicyFiles {
+  const shadow = config.shadow ? { shadow: config.shadow } : {};
+  return config.rollout ? { strict: config.rollout.strict, permissive: config.rollout.permissive, ...shadow } : { enforced: config.policy, ...shadow };
 }

@@ -98,7 +98,7 @@ export async function governedOperation(input: OperationInput): Promise<Operatio
     const at = new Date().toISOString();
     const checked = await gate.authorizeVote({
       operation: { ...audit, rule: evaluation!.decision.rule }, request: evaluation!.request, requestDigest: evaluation!.requestDigest,
-      decision: request, attempt: ++attempts, usedNonces: [...usedNonces], at,
+      decision: request, attempt: ++attempts, usedNonces: [...usedNonces], at, policyRole: evaluation!.policyRole,
       escalatedRoles: approval.escalated ? approval.escalatedTo?.roles : undefined,
     });
     if (checked.nonce) usedNonces.push(checked.nonce);
@@ -168,6 +168,7 @@ export async function governedOperation(input: OperationInput): Promise<Operatio
     const { request, decision, plan } = evaluation;
     view.decision = decision;
     view.requestDigest = evaluation.requestDigest;
+    view.policyRole = evaluation.policyRole;
     audit.rule = decision.rule;
     upsertSearchAttributes([{ key: TollgateRule, value: decision.rule ?? '(default)' }]);
     if (decision.effect === 'deny') throw fail('denied', FailureType.PolicyViolation, deniedMessage(decision), decision);

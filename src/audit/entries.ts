@@ -42,9 +42,13 @@ function base(op: OperationRef, type: AuditEntryType, at: At, ...keyParts: (stri
 /**
  * policy_decision: outcome = effect. data: `{ reason, policySet, policyVersion, metadata,
  * subject: { roles, attributes, tags }, context, droppedClaims? }` (the seed's fields; context
- * redacted; droppedClaims: context keys the caller sent that only enrichers may set).
+ * redacted; droppedClaims: context keys the caller sent that only enrichers may set; policyRole:
+ * enforced, or which side of a rollout decided).
  */
-export function policyDecisionEntry(operationId: string, request: PolicyRequest, decision: PolicyDecision, at?: At, droppedClaims: readonly string[] = []): AuditEntryInput {
+export function policyDecisionEntry(
+  operationId: string, request: PolicyRequest, decision: PolicyDecision, at?: At,
+  detail: { droppedClaims?: readonly string[]; policyRole?: string } = {},
+): AuditEntryInput {
   return {
     ...base({ operationId, requester: request.subject.identifier, action: request.action, resource: request.resource, rule: decision.rule }, 'policy_decision', at),
     outcome: decision.effect,
@@ -55,7 +59,8 @@ export function policyDecisionEntry(operationId: string, request: PolicyRequest,
       metadata: decision.metadata,
       subject: { roles: request.subject.roles ?? [], attributes: request.subject.attributes ?? {}, tags: request.subject.tags ?? {} },
       context: request.context ?? {},
-      ...(droppedClaims.length ? { droppedClaims: [...droppedClaims] } : {}),
+      ...(detail.droppedClaims?.length ? { droppedClaims: [...detail.droppedClaims] } : {}),
+      ...(detail.policyRole ? { policyRole: detail.policyRole } : {}),
     },
   };
 }
@@ -217,4 +222,22 @@ export function approverTokenEntry(
   at?: At,
 ): AuditEntryInput {
   return { key: [type, token.tokenId].join(':'), type, at, actor, outcome: type === 'approver_token_created' ? 'created' : 'revoked', data: { ...token } };
+}
+
+/**
+ * policy_shadow_divergence: the shadow set would have decided otherwise. outcome = the shadow's
+ * effect. data `{ enforced: { effect, rule, policySet, policyVersion }, shadow: { … } }`.
+ */
+export function policyShadowDivergenceEntry(op: OperationRef, divergence: { enforced: Record<string, unknown> & { effect: string }; shadow: Record<string, unknown> & { effect: string } }, at?: At): AuditEntryInput {
+  return { ...base(op, 'policy_shadow_divergence', at), outcome: divergence.shadow.effect, data: { enforced: divergence.enforced, shadow: divergence.shadow } };
+}
+
+/** policy_loaded: a policy set came into force (start-up or hot reload). actor = `system`. data `{ role, file, name, version }`. */
+export function policyLoadedEntry(loaded: { role: string; file: string; name: string; version: string }, at?: At): AuditEntryInput {
+  return { key: ['policy_loaded', loaded.role, loaded.version].join(':'), type: 'policy_loaded', at, actor: 'system', outcome: 'loaded', data: { ...loaded } };
+}
+
+/** rollout_changed: `tollgate rollout set`. actor = who. data `{ percentage, previous }`. */
+export function rolloutChangedEntry(change: { percentage: number; previous: number | null; at: Date }, actor: string): AuditEntryInput {
+  return { key: ['rollout_changed', change.at.toISOString()].join(':'), type: 'rollout_changed', at: change.at, actor, outcome: `${change.percentage}%`, data: { percentage: change.percentage, previous: change.previous } };
 }

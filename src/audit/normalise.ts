@@ -43,6 +43,9 @@ const TYPE_RULES: Record<AuditEntryType, TypeRule> = {
   grant_revoked: { requires: ['actor'], data: { grantId: 'string' } },
   approver_token_created: { requires: ['actor'], data: { tokenId: 'string', identifier: 'string' } },
   approver_token_revoked: { requires: ['actor'], data: { tokenId: 'string' } },
+  policy_shadow_divergence: { requires: ['operationId', 'outcome'], outcomes: ['allow', 'deny', 'require_approval'] },
+  policy_loaded: { requires: ['actor'], data: { role: 'string', version: 'string' } },
+  rollout_changed: { requires: ['actor'], data: { percentage: 'number' } },
 };
 
 const text = z.string().nullable().optional();

@@ -25,6 +25,9 @@ export const AUDIT_ENTRY_TYPES = [
   'grant_revoked',
   'approver_token_created',
   'approver_token_revoked',
+  'policy_shadow_divergence',
+  'policy_loaded',
+  'rollout_changed',
 ] as const;
 export type AuditEntryType = (typeof AUDIT_ENTRY_TYPES)[number];
 

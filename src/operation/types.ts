@@ -63,6 +63,8 @@ export interface OperationStatusView {
   decision?: PolicyDecision;
   /** What decision proofs for this operation must be bound to (src/approval/proof.ts). */
   requestDigest?: string;
+  /** Which policy set decided: `enforced`, or the rollout's `strict` or `permissive` set. */
+  policyRole?: 'enforced' | 'strict' | 'permissive';
   approval?: ApprovalState;
   error?: string;
 }

@@ -15,7 +15,7 @@ import type { ServiceKey } from '../keys.js';
 import { decideUpdate, statusQuery } from '../operation/contract.js';
 import type { DecideRequest, DecideResult, DecisionChannel, GrantRequest } from '../operation/schema.js';
 import type { OperationStatusView } from '../operation/types.js';
-import type { PolicyEngine } from '../policy/engine.js';
+import type { PolicyInForce } from '../patterns/policyInForce.js';
 
 /** How a decision attempt ended, with the HTTP status the API answers with. */
 export type DecisionOutcome =
@@ -38,7 +38,8 @@ export interface DecisionServiceDependencies {
   /** The service's decision key, private half included. */
   key: ServiceKey;
   directory: ApproverDirectory;
-  engine: PolicyEngine;
+  /** Authority is checked against the set that decided the operation. */
+  policies: PolicyInForce;
   config: Pick<TollgateConfig, 'approvals'>;
 }
 
@@ -74,7 +75,7 @@ export function createDecisionService(deps: DecisionServiceDependencies): Decisi
       }
       const approver = await deps.directory.byIdentifier(request.identity);
       const escalatedRoles = view.approval?.escalated ? view.approval.escalatedTo?.roles : undefined;
-      const authority = approverMayDecide({ identifier: request.identity, approver, request: view.input, engine: deps.engine, escalatedRoles });
+      const authority = approverMayDecide({ identifier: request.identity, approver, request: view.input, engine: deps.policies.forRole(view.policyRole), escalatedRoles });
       if (!authority.allowed) return { ok: false, status: 403, reason: authority.reason };
       if (request.grant) {
         let plan;

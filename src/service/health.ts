@@ -10,8 +10,8 @@ export interface HealthProbes {
   worker(): HealthCheck;
   database(): Promise<HealthCheck>;
   temporal(): Promise<HealthCheck>;
-  /** The policy set in force and its version. */
-  policy(): HealthCheck & { name?: string; version?: string };
+  /** The policy sets in force and their versions. */
+  policy(): HealthCheck & { sets?: Array<{ role: string; name: string; version: string }> };
 }
 
 const PROBE_TIMEOUT_MS = 3_000;

@@ -10,12 +10,11 @@ import { SqlReplayCache } from '../slack/replayGuard.js';
 import { createApproverDirectory } from '../approval/directory.js';
 import { createOidcVerifier } from '../approval/oidc.js';
 import { loadDecisionKey, type ServiceKey } from '../keys.js';
-import { loadPolicySet } from '../policy/load.js';
-import { PolicyEngine } from '../policy/engine.js';
+import { RolloutPercentage } from '../patterns/rolloutState.js';
 import { createDecisionService, type DecisionService } from './decisions.js';
 import { decisionApi } from './decisionApi.js';
 import type { OperationRegistry } from '../operation/registry.js';
-import { createTollgateWorker, type TollgateWorker } from './worker.js';
+import { createTollgateWorker, loadPoliciesInForce, type TollgateWorker } from './worker.js';
 import { healthHandler } from './health.js';
 
 const REAPER_INTERVAL_MS = 5 * 60_000;
@@ -62,7 +61,14 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     stops.push(() => client.close());
     // The embedded default makes its own key; elsewhere the operator provides one (README: security).
     const decisionKey = options.decisionKey ?? loadDecisionKey(config, { create: options.serveEmbeddedDatabase ?? true });
-    const engine = new PolicyEngine(loadPolicySet(config.policy));
+    // The rollout percentage lives in SQL so `tollgate rollout set` reaches running workers.
+    const rollout = new RolloutPercentage(store.pool, config.rollout?.percentage ?? 0);
+    if (config.rollout) {
+      await rollout.refresh();
+      const stopPolling = rollout.poll();
+      stops.push(async () => stopPolling());
+    }
+    const policies = loadPoliciesInForce(config, rollout.current);
     // With a bot token, Slack user groups count as approvers too (usergroups.users.list).
     const slackClient = config.secrets.slackBotToken
       ? new WebClient(config.secrets.slackBotToken, config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl } : {})
@@ -77,7 +83,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       directory,
       budgetAlerts: notifier,
       decisionKey,
-      engine,
+      policies,
     });
     const running = worker.run();
     stops.push(() => worker.shutdown().then(() => running));
@@ -96,9 +102,9 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       worker: () => (worker.isPolling() ? { ok: true } : { ok: false, detail: 'the worker is not polling its task queue yet' }),
       database: async () => (await store.pool.query('SELECT 1'), { ok: true }),
       temporal: async () => (await client.temporal.workflowService.getSystemInfo({}), { ok: true }),
-      policy: () => ({ ok: true, name: engine.policySet.name, version: engine.version }),
+      policy: () => ({ ok: true, sets: policies.describe().map(({ role, name, version }) => ({ role, name, version })) }),
     });
-    const decisions = createDecisionService({ temporal: client.temporal, key: decisionKey, directory, engine, config });
+    const decisions = createDecisionService({ temporal: client.temporal, key: decisionKey, directory, policies, config });
     const decide = decisionApi({
       decisions,
       db: store.pool,

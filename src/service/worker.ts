@@ -6,6 +6,8 @@ import { temporalConnectionOptions } from '../client/connection.js';
 import { InfrastructureUnavailableError } from '../errors.js';
 import { loadPolicySet } from '../policy/load.js';
 import { PolicyEngine } from '../policy/engine.js';
+import { policyFiles } from '../config.js';
+import { PolicyInForce } from '../patterns/policyInForce.js';
 import { defaultOperations, type OperationRegistry } from '../operation/registry.js';
 import type { ApprovalEventSink } from '../operation/events.js';
 import { BudgetLedger, formatBudgetAlert, type BudgetAlertSink } from '../budget/index.js';
@@ -47,14 +49,14 @@ export interface TollgateWorkerOptions {
   budgetAlerts?: BudgetAlertSink;
   /** The decision key proofs are verified with; default: loadDecisionKey(config) (its public half suffices). */
   decisionKey?: ServiceKey;
-  /** The compiled policy; default: compiled from config.policy. */
-  engine?: PolicyEngine;
+  /** The policy sets in force; default: compiled from config (policy, or rollout, and shadow). */
+  policies?: PolicyInForce;
 }
 
 export interface TollgateWorker {
   worker: Worker;
   connection: NativeConnection;
-  engine: PolicyEngine;
+  policies: PolicyInForce;
   /** Polls until shutdown; resolves when the worker has stopped. */
   run(): Promise<void>;
   shutdown(): Promise<void>;
@@ -62,9 +64,14 @@ export interface TollgateWorker {
   isPolling(): boolean;
 }
 
+/** The sets a config names, compiled; the rollout percentage comes from `percentage` (config's when omitted). */
+export function loadPoliciesInForce(config: TollgateConfig, percentage: () => number = () => config.rollout?.percentage ?? 0): PolicyInForce {
+  return new PolicyInForce(policyFiles(config), (file) => new PolicyEngine(loadPolicySet(file)), percentage);
+}
+
 export async function createTollgateWorker(options: TollgateWorkerOptions): Promise<TollgateWorker> {
   const { config } = options;
-  const engine = options.engine ?? new PolicyEngine(loadPolicySet(config.policy));
+  const policies = options.policies ?? loadPoliciesInForce(config);
   const decisionKey = options.decisionKey ?? loadDecisionKey(config);
   const ownsConnection = !options.connection;
   let connection = options.connection;
@@ -84,7 +91,7 @@ export async function createTollgateWorker(options: TollgateWorkerOptions): Prom
     ...(options.identity ? { identity: options.identity } : {}),
     activities: createActivities({
       config,
-      engine,
+      policies,
       operations: options.operations ?? defaultOperations,
       approvals: options.approvals,
       enrichment: options.enrichment,
@@ -101,7 +108,7 @@ export async function createTollgateWorker(options: TollgateWorkerOptions): Prom
   return {
     worker,
     connection,
-    engine,
+    policies,
     run() {
       running ??= worker.run().finally(async () => {
         if (ownsConnection) await connection!.close();

@@ -12,8 +12,7 @@ import type { TollgateConfig } from '../../src/config.js';
 import { loadDecisionKey, type ServiceKey } from '../../src/keys.js';
 import { decideUpdate, statusQuery } from '../../src/operation/contract.js';
 import type { DecideRequest, DecideResult } from '../../src/operation/schema.js';
-import { PolicyEngine } from '../../src/policy/engine.js';
-import { loadPolicySet } from '../../src/policy/load.js';
+import { loadPoliciesInForce } from '../../src/service/worker.js';
 import { createDecisionService, type DecisionOutcome, type DecisionService } from '../../src/service/decisions.js';
 
 /** A fresh key, as `tollgate start` would make one (test/support/setup.ts puts one in the env). */
@@ -34,7 +33,7 @@ export interface TestDecider {
 
 export function testDecider(temporal: Client, config: TollgateConfig, key: ServiceKey = loadDecisionKey(config)): TestDecider {
   const service = createDecisionService({
-    temporal, key, directory: createApproverDirectory(config), engine: new PolicyEngine(loadPolicySet(config.policy)), config,
+    temporal, key, directory: createApproverDirectory(config), policies: loadPoliciesInForce(config), config,
   });
   const decide: TestDecider['decide'] = (id, who, decision, options = {}) => service.decide({
     operationId: id, identity: who, decision, channel: options.channel ?? 'api', notes: options.notes, grant: options.grant, slackUserId: options.slackUserId,

@@ -10,7 +10,7 @@ import { RecordingApprovalSink, TEST_APPROVERS, eventually, quietTemporalRuntime
 import { describeEachDatabase, type TestDatabase } from '../../support/databases.js';
 import { GovernanceClient } from '../../../src/client/GovernanceClient.js';
 import { OperationDeniedError, OperationOutcomeError } from '../../../src/client/errors.js';
-import { createTollgateWorker, workflowBundle, type TollgateWorker } from '../../../src/service/worker.js';
+import { createTollgateWorker, loadPoliciesInForce, workflowBundle, type TollgateWorker } from '../../../src/service/worker.js';
 import { createActivities } from '../../../activities/index.js';
 import { OperationRegistry } from '../../../src/operation/registry.js';
 import { BudgetLedger, type BudgetAlert } from '../../../src/budget/index.js';
@@ -205,9 +205,8 @@ describeEachDatabase('budgets through workflows', (db: () => TestDatabase) => {
   it('counts a commit once when its activity is retried after writing', async () => {
     // A worker whose commitBudget writes, then fails once as if the process died before replying.
     const taskQueue = `commit-retry-${randomUUID().slice(0, 6)}`;
-    const engine = new PolicyEngine(loadPolicySet(config.policy));
     const activities = createActivities({
-      config, engine, operations: new OperationRegistry(), approvals: new RecordingApprovalSink(), decisionPublicKey: loadDecisionKey(config).publicKey,
+      config, policies: loadPoliciesInForce(config), operations: new OperationRegistry(), approvals: new RecordingApprovalSink(), decisionPublicKey: loadDecisionKey(config).publicKey,
       budget: { config, ledger, db: db().pool, alerts: { sendBudgetAlert: async () => undefined } },
     });
     let failed = false;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   AUDIT_ENTRY_TYPES, InvalidAuditEntryError, approvalDecisionEntry, approvalEscalatedEntry, approvalRefusedEntry, approvalRequestedEntry,
-  approvalVoteEntry, budgetAlertEntry, approvalGrantedEntry, grantRevokedEntry, approverTokenEntry, budgetEntry, operationCancelledEntry, operationCompletedEntry, operationFailedEntry,
+  approvalVoteEntry, budgetAlertEntry, approvalGrantedEntry, grantRevokedEntry, approverTokenEntry, policyShadowDivergenceEntry, policyLoadedEntry, rolloutChangedEntry, budgetEntry, operationCancelledEntry, operationCompletedEntry, operationFailedEntry,
   operationStartedEntry, policyDecisionEntry, prepareAuditEntry, type AuditEntryInput,
 } from '../../../src/audit/index.js';
 import { TollgateInputError } from '../../../src/errors.js';
@@ -105,6 +105,9 @@ describe('entry builders', () => {
     grantRevokedEntry({ grantId: 'grant-1', requester: 'alice', action: 'data:export', scope: 'dataset://phi/*' }, 'bob'),
     approverTokenEntry('approver_token_created', { tokenId: 'tok-1', identifier: 'bob', expiresAt: null }, 'admin'),
     approverTokenEntry('approver_token_revoked', { tokenId: 'tok-1' }, 'admin'),
+    policyShadowDivergenceEntry(op, { enforced: { effect: 'allow', rule: 'a' }, shadow: { effect: 'deny', rule: 'b' } }),
+    policyLoadedEntry({ role: 'enforced', file: 'p.yaml', name: 'p', version: 'abc' }),
+    rolloutChangedEntry({ percentage: 25, previous: 10, at: new Date('2025-03-01T10:00:00Z') }, 'cli:ops'),
   ];
 
   it('cover every entry type, each accepted by validation, with distinct keys', () => {
