@@ -4,6 +4,7 @@ import { registerOperationCommands } from './operations.js';
 import { registerApprovalCommands } from './approvals.js';
 import { registerApproverCommands } from './approvers.js';
 import { registerGrantCommands } from './grants.js';
+import { registerRolloutCommands } from './rollout.js';
 import { registerServiceCommands } from './service.js';
 import { registerBudgetCommands } from './budget.js';
 import { registerAuditCommands } from './audit.js';
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   registerApprovalCommands(program);
   registerApproverCommands(program);
   registerGrantCommands(program);
+  registerRolloutCommands(program);
   registerBudgetCommands(program);
   registerAuditCommands(program);
   registerComplianceCommands(program);
