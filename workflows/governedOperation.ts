@@ -25,10 +25,21 @@ const { reserveBudget, commitBudget, releaseBudget } = proxyActivities<TollgateA
   startToCloseTimeout: '30s',
   retry: { initialInterval: '1s', maximumInterval: '30s', nonRetryableErrorTypes: ['BudgetReservationState', 'BudgetUnavailable'] },
 });
+const EXECUTE_TIMEOUT = '10m';
 const { executeOperation } = proxyActivities<TollgateActivities>({
-  startToCloseTimeout: '10m',
+  startToCloseTimeout: EXECUTE_TIMEOUT,
   retry: { maximumAttempts: 3, nonRetryableErrorTypes: ['UnknownOperation'] },
 });
+
+/** The handler runs where its resource lives (taskQueue), and never twice when it is not idempotent. */
+function handlerFor(operation: NonNullable<OperationInput['operation']>): typeof executeOperation {
+  if (!operation.taskQueue && !operation.atMostOnce) return executeOperation;
+  return proxyActivities<TollgateActivities>({
+    startToCloseTimeout: EXECUTE_TIMEOUT,
+    ...(operation.taskQueue ? { taskQueue: operation.taskQueue } : {}),
+    retry: operation.atMostOnce ? { maximumAttempts: 1 } : { maximumAttempts: 3, nonRetryableErrorTypes: ['UnknownOperation'] },
+  }).executeOperation;
+}
 
 type Outcome = 'approved' | 'rejected' | 'expired';
 
@@ -121,10 +132,11 @@ export async function governedOperation(input: OperationInput): Promise<Operatio
 
     let result: unknown;
     let actualCost = input.estimatedCost;
-    if (input.operation) {
+    // gateOnly: the caller performs the side effect itself once the gate opens.
+    if (input.operation && !input.operation.gateOnly) {
       setStatus('executing');
       try {
-        const output = await executeOperation({ id, name: input.operation.name, args: input.operation.args, request, decision, approval: view.approval, estimatedCost: input.estimatedCost });
+        const output = await handlerFor(input.operation)({ id, name: input.operation.name, args: input.operation.args, request, decision, approval: view.approval, estimatedCost: input.estimatedCost });
         result = output.result;
         actualCost = output.actualCost ?? actualCost;
       } catch (error) {

@@ -15,7 +15,16 @@ export const OperationInputSchema = z.object({
   operation: z.object({
     name: z.string().min(1, 'must not be empty'),
     args: z.unknown().optional(),
-  }).strict().optional(),
+    /**
+     * Run the handler on this task queue instead of the workflow's: for a process that owns the
+     * resource the handler needs (the MCP gateway and its upstream connection).
+     */
+    taskQueue: z.string().min(1).max(200).optional(),
+    /** No handler runs: the gate opens and the caller performs the side effect (agent frameworks). */
+    gateOnly: z.boolean().optional(),
+    /** Attempt the handler once and never retry it, for side effects that are not idempotent. */
+    atMostOnce: z.boolean().optional(),
+  }).strict().refine((op) => !(op.gateOnly && op.taskQueue), { message: 'gateOnly runs no handler, so taskQueue means nothing with it', path: ['taskQueue'] }).optional(),
   estimatedCost: z.number().nonnegative().finite().optional(),
 }).strict();
 
