@@ -1,0 +1,1 @@
+export { governTools, ToolCallRefusedError, type GovernToolsOptions } from './governTools.js';
