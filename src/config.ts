@@ -5,6 +5,7 @@ import { parse as parseYaml } from 'yaml';
 import { DURATION_HINT, isDuration } from './duration.js';
 import { TollgateInputError } from './errors.js';
 import { presetPath } from './patterns/presets.js';
+import { SubjectSchema } from './policy/request.js';
 
 const PRESET_PREFIX = 'preset:';
 
@@ -72,6 +73,24 @@ const SecuritySchema = z.object({
   pathAllowlist: z.array(z.string()).optional(),
 }).strict();
 
+const McpSchema = z.object({
+  /** Agents that may call `tollgate mcp --listen` over HTTP: the SHA-256 (hex) of each bearer token, and who it is. */
+  agents: z.array(z.object({
+    tokenSha256: z.string().regex(/^[0-9a-f]{64}$/, 'expected 64 lowercase hex digits: the SHA-256 of the token (`printf %s TOKEN | sha256sum`)'),
+    subject: SubjectSchema,
+  }).strict()).default([]),
+  /** Estimated cost per upstream tool name, reserved against budgets before the call. */
+  costs: z.record(z.string(), z.number().nonnegative().finite()).default({}),
+  /** Dotted path into a tool result's structuredContent that holds what the call actually cost. */
+  resultCostField: z.string().min(1).optional(),
+  /** How long one tools/call is held open while it waits for approval (below the client's request timeout). */
+  holdTimeout: duration.default('50s'),
+  /** How often a held call sends a progress notification (when the client sent a progressToken). */
+  progressInterval: duration.default('10s'),
+  /** Identical calls (same agent, server, tool and arguments) within this window are one operation. */
+  dedupeWindow: duration.default('10m'),
+}).strict();
+
 export const ConfigSchema = z.object({
   /** A policy set file, or `preset:NAME` for a shipped preset (enterprise, tenant-isolation, ...). */
   policy: z.string().min(1).default('preset:enterprise'),
@@ -83,6 +102,7 @@ export const ConfigSchema = z.object({
   budgets: BudgetsSchema.default(BudgetsSchema.parse({})),
   security: SecuritySchema.default(SecuritySchema.parse({})),
   server: z.object({ port: z.number().int().min(0).default(3000) }).strict().default({ port: 3000 }),
+  mcp: McpSchema.default(McpSchema.parse({})),
 }).strict();
 
 export type TollgateConfigFile = z.input<typeof ConfigSchema>;
