@@ -88,3 +88,18 @@ export function refusalText(refusal: Refusal): string {
     : `Tollgate did not run this call: ${refusal.outcome}`;
   return `${lead}: ${refusal.reason}. ${refusal.remedy} (operation ${refusal.operationId})`;
 }
+
+/**
+ * A governed tool call or graph step that Tollgate did not let run. The message is written for a
+ * model to read; `refusal` is the same as data; `cause` is the client's typed outcome error
+ * (OperationDeniedError, OperationRejectedError, ...).
+ */
+export class CallRefusedError extends Error {
+  readonly refusal: Refusal;
+  constructor(readonly call: string, cause: OperationOutcomeError) {
+    const refusal = refusalOf(cause);
+    super(refusalText(refusal), { cause });
+    this.name = 'CallRefusedError';
+    this.refusal = refusal;
+  }
+}

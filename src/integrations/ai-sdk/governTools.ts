@@ -3,7 +3,7 @@ import { OperationOutcomeError } from '../../client/errors.js';
 import type { OperationStatusView } from '../../operation/types.js';
 import type { PolicySubject } from '../../policy/types.js';
 import { passGate } from '../gate.js';
-import { refusalOf, refusalText, type Refusal } from '../refusal.js';
+import { CallRefusedError } from '../refusal.js';
 
 /** The part of an AI SDK tool (`tool({...})` from `ai`) that governing touches; typed loosely so any tool fits. */
 interface ExecutableTool {
@@ -31,21 +31,10 @@ export interface GovernToolsOptions {
 }
 
 /**
- * Thrown from a governed tool's execute when Tollgate does not let the call run: the AI SDK turns
- * it into a tool-error part, and the model reads the message (what was refused, by which rule,
- * and what would change it). `refusal` is the same as data; `cause` is the client's typed error.
- */
-export class ToolCallRefusedError extends Error {
-  constructor(readonly toolName: string, readonly refusal: Refusal, options: { cause: OperationOutcomeError }) {
-    super(refusalText(refusal), options);
-    this.name = 'ToolCallRefusedError';
-  }
-}
-
-/**
  * The same tools, each `execute` behind a Tollgate gate: the tool input is the operation's
  * arguments (judged by the security detectors and recorded in the audit trail), an approval waits
- * durably, and a denial, rejection or expiry becomes a tool error the model can read. Tools
+ * durably, and a denial, rejection or expiry becomes a tool error the model can read (a
+ * CallRefusedError naming the rule, the policy version and what would change it). Tools
  * without `execute` (client-side tools) pass through unchanged.
  */
 export function governTools<TOOLS extends Record<string, ExecutableTool>>(tools: TOOLS, options: GovernToolsOptions): TOOLS {
@@ -73,7 +62,8 @@ function governedExecute(toolName: string, execute: Execute, options: GovernTool
         onAwaitingApproval: options.onAwaitingApproval && ((view) => options.onAwaitingApproval!({ toolName, toolCallId: call.toolCallId, view })),
       });
     } catch (error) {
-      if (error instanceof OperationOutcomeError) throw new ToolCallRefusedError(toolName, refusalOf(error), { cause: error });
+      // Thrown, because the AI SDK hands a thrown error to the model as the tool's error output.
+      if (error instanceof OperationOutcomeError) throw new CallRefusedError(toolName, error);
       throw error;
     }
   };

@@ -1,1 +1,2 @@
-export { governTools, ToolCallRefusedError, type GovernToolsOptions } from './governTools.js';
+export { governTools, type GovernToolsOptions } from './governTools.js';
+export { CallRefusedError, type Refusal } from '../refusal.js';

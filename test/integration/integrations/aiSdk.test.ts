@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateText, jsonSchema, stepCountIs, tool, type ModelMessage } from 'ai';
 import { MockLanguageModelV3 } from 'ai/test';
-import { governTools, ToolCallRefusedError } from '../../../src/integrations/ai-sdk/index.js';
+import { governTools } from '../../../src/integrations/ai-sdk/index.js';
+import { CallRefusedError } from '../../../src/integrations/refusal.js';
 import { startGovernedStack, type GovernedStack } from '../../support/governedStack.js';
 import { INTEGRATION_POLICY } from '../../support/integrationPolicy.js';
 import { approveOperation } from '../../support/approve.js';
@@ -94,8 +95,8 @@ describe('governTools (Vercel AI SDK)', () => {
     const result = await generateText({ model, prompt: 'list files', tools: governTools(supportTools(ran), { client: stack.client, subject: agent }), stopWhen: stepCountIs(3) });
     expect(ran).toEqual([]);
     const [toolError] = result.steps[0].content.filter((part) => part.type === 'tool-error');
-    expect(toolError.error).toBeInstanceOf(ToolCallRefusedError);
-    expect((toolError.error as ToolCallRefusedError).refusal).toMatchObject({ outcome: 'denied', rule: 'block_shell', policySet: 'integration-tests' });
+    expect(toolError.error).toBeInstanceOf(CallRefusedError);
+    expect((toolError.error as CallRefusedError).refusal).toMatchObject({ outcome: 'denied', rule: 'block_shell', policySet: 'integration-tests' });
     const seen = toolOutputSeenByModel(model) as { type: string; value: string };
     expect(seen.type).toBe('error-text');
     expect(seen.value).toContain('rule block_shell');
