@@ -23,3 +23,4 @@ export { CallRefusedError, refusalOf, type Refusal } from './integrations/refusa
 export { governTools, type GovernToolsOptions } from './integrations/ai-sdk/index.js';
 export { governedNode, type GovernedNodeOptions, type GovernedNodeBody, type TollgateGraphConfig, type GraphRunConfig } from './integrations/langgraph/index.js';
 export * as mcp from './integrations/mcp/index.js';
+export { governAgentTools, governedTool, type GovernAgentToolsOptions } from './integrations/openai-agents/index.js';
