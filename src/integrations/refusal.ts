@@ -67,12 +67,12 @@ export function progressText(view: OperationStatusView): string {
   }
 }
 
-/** A call still waiting for a person when the caller stopped waiting for it; `retry` says how to pick it up. */
+/** A call still under way (usually waiting for a person) when the caller stopped waiting; `retry` says how to pick it up. */
 export function pendingRefusal(view: OperationStatusView, retry: string): Refusal {
   return {
     outcome: 'pending',
     operationId: view.id,
-    reason: approvalWaitText(view),
+    reason: progressText(view),
     rule: view.decision?.rule,
     policySet: view.decision?.policySet,
     policyVersion: view.decision?.policyVersion,
