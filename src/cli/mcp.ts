@@ -28,6 +28,7 @@ export function registerMcpCommands(program: Command): void {
       const upstream = upstreamOf(options, command);
       if (options.listen === undefined && options.subject === undefined) throw new TollgateInputError('--subject: serving stdio needs the subject the calls run as (or --listen PORT for HTTP agents with tokens)', '--subject');
       if (options.listen !== undefined && options.subject !== undefined) throw new TollgateInputError('--subject: over HTTP each agent\'s token names its subject (config mcp.agents); drop --subject', '--subject');
+      const subject = options.subject === undefined ? undefined : parseArgument(SubjectSchema, readJsonArgument(options.subject, '--subject'), '--subject');
       const config = configOf(cmd);
       // Loaded here so that other commands never load the MCP SDK and the Temporal worker.
       const [{ DefaultLogger, Runtime }, { startMcpGateway }, { upstreamEnvironment }] = await Promise.all([
@@ -40,7 +41,6 @@ export function registerMcpCommands(program: Command): void {
           if (!message.startsWith('No workflows registered')) process.stderr.write(`${level} ${message}${meta ? ` ${inspect(meta, { breakLength: Infinity })}` : ''}\n`);
         }),
       });
-      const subject = options.subject === undefined ? undefined : parseArgument(SubjectSchema, readJsonArgument(options.subject, '--subject'), '--subject');
       const running = await startMcpGateway({
         config, name: options.name, taskQueue: options.taskQueue,
         upstream: 'command' in upstream ? { ...upstream, env: upstreamEnvironment(process.env) } : upstream,
