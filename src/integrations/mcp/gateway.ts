@@ -23,6 +23,7 @@ import type { Upstream } from './upstream.js';
 /** Every tools/call is this action on `mcp://<server>/<tool>`. */
 export const MCP_CALL_ACTION = 'mcp:call';
 const OPERATION_PREFIX = 'mcp:';
+const CALL_AGAIN = 'Call this tool again with the same arguments (and idempotency key, if you sent one) to pick up the outcome once a person has decided; it will not run twice.';
 
 export interface McpGatewayOptions {
   client: GovernanceClient;
@@ -114,11 +115,12 @@ export async function createMcpGateway(options: McpGatewayOptions): Promise<McpG
         const settled = await Promise.race([outcome, sleep(wait, undefined, { signal: stop.signal }).then(() => undefined, () => undefined)]);
         if (settled) return toolResultOf(id, tool, settled);
         if (stop.signal.aborted) throw new McpError(ErrorCode.ConnectionClosed, `the client went away; operation ${id} goes on, and the same call picks it up`);
-        const view = await client.status(id);
+        // Only for the words: a status query that fails (the service restarting) must not fail the call.
+        const view = await client.status(id).catch(() => undefined);
         if (Date.now() >= deadline) {
-          return refusalResult(tool, pendingRefusal(view, 'Call this tool again with the same arguments (and idempotency key, if you sent one) to pick up the outcome once a person has decided; it will not run twice.'));
+          return refusalResult(tool, view ? pendingRefusal(view, CALL_AGAIN) : { outcome: 'pending', operationId: id, reason: 'still under way', remedy: CALL_AGAIN });
         }
-        if (progressToken !== undefined) {
+        if (progressToken !== undefined && view) {
           await extra.sendNotification({ method: 'notifications/progress', params: { progressToken, progress: ++progress, message: progressText(view) } });
         }
       }
