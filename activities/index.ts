@@ -12,7 +12,7 @@ import type { AuditEntryInput, AuditTrail } from '../src/audit/index.js';
 import { createBudgetActivities, type BudgetDependencies } from './budget.js';
 import { createPolicyActivities } from './policy.js';
 import { createApprovalActivities } from './approval.js';
-import { createOperationActivities } from './operation.js';
+import { createOperationActivities } from '../src/operation/execute.js';
 
 export interface ActivityDependencies {
   config: TollgateConfig;

@@ -8,6 +8,7 @@ import { presetPath } from './patterns/presets.js';
 import { DEFAULT_ENRICHERS, DEFAULT_ENVIRONMENT, ENRICHER_NAMES } from './patterns/enrichers.js';
 import { DEFAULT_TENANT_SCHEMES } from './patterns/tenancy.js';
 import type { PolicyFiles } from './patterns/policyInForce.js';
+import { SubjectSchema } from './policy/request.js';
 
 const PRESET_PREFIX = 'preset:';
 
@@ -92,6 +93,24 @@ const EnvironmentSchema = z.object({
   default: z.string().min(1).default(DEFAULT_ENVIRONMENT.default),
 }).strict();
 
+const McpSchema = z.object({
+  /** Agents that may call `tollgate mcp --listen` over HTTP: the SHA-256 (hex) of each bearer token, and who it is. */
+  agents: z.array(z.object({
+    tokenSha256: z.string().regex(/^[0-9a-f]{64}$/, 'expected 64 lowercase hex digits: the SHA-256 of the token (`printf %s TOKEN | sha256sum`)'),
+    subject: SubjectSchema,
+  }).strict()).default([]),
+  /** Estimated cost per upstream tool name, reserved against budgets before the call. */
+  costs: z.record(z.string(), z.number().nonnegative().finite()).default({}),
+  /** Dotted path into a tool result's structuredContent that holds what the call actually cost. */
+  resultCostField: z.string().min(1).optional(),
+  /** How long one tools/call is held open while it waits for approval (below the client's request timeout). */
+  holdTimeout: duration.default('50s'),
+  /** How often a held call sends a progress notification (when the client sent a progressToken). */
+  progressInterval: duration.default('10s'),
+  /** Identical calls (same agent, server, tool and arguments) within this window are one operation. */
+  dedupeWindow: duration.default('10m'),
+}).strict();
+
 export const ConfigSchema = z.object({
   /** A policy set file, or `preset:NAME` for a shipped preset (enterprise, tenant-isolation, ...). */
   policy: z.string().min(1).default('preset:enterprise'),
@@ -130,6 +149,7 @@ export const ConfigSchema = z.object({
     /** Where the CLI and clients reach the decision API; default http://127.0.0.1:<port>. */
     url: z.string().url().optional(),
   }).strict().default({ port: 3000 }),
+  mcp: McpSchema.default(McpSchema.parse({})),
 }).strict();
 
 export type TollgateConfigFile = z.input<typeof ConfigSchema>;

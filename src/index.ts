@@ -18,3 +18,11 @@ export { AuditTrail } from './audit/index.js';
 export * as budget from './budget/index.js';
 export { BudgetLedger, BudgetExceededError } from './budget/index.js';
 export { openStore, type Store } from './store/index.js';
+// Where agents live (docs/integrations.md). The framework wrappers import nothing from their
+// frameworks at run time, so `tollgate` loads without `ai`, LangGraph or the OpenAI Agents SDK.
+export { passGate, type GateRequest, type GateOptions } from './integrations/gate.js';
+export { CallRefusedError, refusalOf, type Refusal } from './integrations/refusal.js';
+export { governTools, type GovernToolsOptions } from './integrations/ai-sdk/index.js';
+export { governedNode, type GovernedNodeOptions, type GovernedNodeBody, type TollgateGraphConfig, type GraphRunConfig } from './integrations/langgraph/index.js';
+export * as mcp from './integrations/mcp/index.js';
+export { governAgentTools, governedTool, type GovernAgentToolsOptions } from './integrations/openai-agents/index.js';

@@ -10,10 +10,11 @@ const REDACT_PATHS = [
   'headers.authorization', 'req.headers.authorization', '*.headers["x-slack-signature"]',
 ];
 
+// stderr: stdout carries `--json` documents and `tollgate mcp`'s JSON-RPC stream.
 export const logger = pino({
   name: 'tollgate',
   level: process.env.TOLLGATE_LOG_LEVEL ?? process.env.LOG_LEVEL ?? 'info',
   redact: { paths: REDACT_PATHS, censor: '[REDACTED]' },
-});
+}, pino.destination(2));
 
 export type Logger = typeof logger;

@@ -207,7 +207,7 @@ export async function governedOperation(input: OperationInput): Promise<Operatio
         const output = await executeOperation({ id, name: operation.name, args: operation.args, request, decision, approval: view.approval });
         result = output.result;
         actualCost = output.actualCost ?? actualCost;
-        await gate.recordAudit([operationCompletedEntry(audit, { cost: actualCost })]);
+        await gate.recordAudit([operationCompletedEntry(audit, { cost: actualCost, ...output.auditDetail })]);
       } catch (error) {
         if (isCancellation(error)) throw error;
         const cause = failureCause(error);

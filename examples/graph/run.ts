@@ -8,9 +8,10 @@ import { runReportGraph } from './reportGraph.js';
 
 const client = await GovernanceClient.connect(loadConfig(process.env.TOLLGATE_CONFIG));
 try {
-  const state = await runReportGraph(client, `report-${Date.now().toString(36)}`, {
-    onApprovalNeeded: (id) => console.log(`\nwaiting for a manager. In another terminal run:\n  npx tollgate approvals approve ${id} --as alice --note "fine"\n`),
-  });
+  const state = await runReportGraph({
+    client,
+    onAwaitingApproval: (node, view) => console.log(`\n${node} is waiting for a manager. In another terminal run:\n  npx tollgate approvals approve ${view.id} --as alice --note "fine"\n`),
+  }, `report-${Date.now().toString(36)}`);
   for (const line of state.log) console.log(line);
   console.log(`published via ${state.published}: ${state.summary}`);
 } finally {

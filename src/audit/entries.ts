@@ -141,9 +141,12 @@ export function operationStartedEntry(op: OperationRef, detail: { operation?: st
   return { ...base(op, 'operation_started', at), outcome: 'executing', data: { operation: detail.operation, args: detail.args } };
 }
 
-/** operation_completed: outcome = completed. data `{ cost? }` (what was committed). */
-export function operationCompletedEntry(op: OperationRef, detail: { cost?: number }, at?: At): AuditEntryInput {
-  return { ...base(op, 'operation_completed', at), outcome: 'completed', data: { cost: detail.cost } };
+/**
+ * operation_completed: outcome = completed. data `{ cost?, ... }`: what was committed, and facts
+ * the handler's worker reported about the result (the MCP gateway: its digest, whether the tool erred).
+ */
+export function operationCompletedEntry(op: OperationRef, detail: { cost?: number } & Record<string, unknown>, at?: At): AuditEntryInput {
+  return { ...base(op, 'operation_completed', at), outcome: 'completed', data: { ...detail } };
 }
 
 /** operation_failed: outcome = failed. data `{ error, errorType? }`. */

@@ -9,6 +9,7 @@ import { registerServiceCommands } from './service.js';
 import { registerBudgetCommands } from './budget.js';
 import { registerAuditCommands } from './audit.js';
 import { registerComplianceCommands } from './compliance.js';
+import { registerMcpCommands } from './mcp.js';
 import { EXIT, exitCodeFor } from './io.js';
 
 export function buildProgram(): Command {
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
   registerBudgetCommands(program);
   registerAuditCommands(program);
   registerComplianceCommands(program);
+  registerMcpCommands(program);
   return program;
 }
 

@@ -10,10 +10,9 @@ import { OperationInputSchema, type DecideResult, type OperationInput } from '..
 import { decideOperation, type DecideOptions } from './decide.js';
 import type { OperationResult, OperationStatus, OperationStatusView } from '../operation/types.js';
 import { operationSummary } from '../operation/describe.js';
-import { TERMINAL_STATUSES } from '../operation/types.js';
 import type { PolicyRequest } from '../policy/types.js';
 import { TollgateAction, TollgateApprovalRequestedAt, TollgateRequester, TollgateResource, TollgateRule, TollgateStatus } from '../temporal/searchAttributes.js';
-import { FailureType, WORKFLOW_TYPE, statusQuery, type OperationEnding } from '../operation/contract.js';
+import { FailureType, WORKFLOW_TYPE, statusQuery } from '../operation/contract.js';
 import { redactString } from '../redact.js';
 import { temporalConnectionOptions } from './connection.js';
 import { openStore, type Store } from '../store/index.js';

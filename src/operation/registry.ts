@@ -1,4 +1,4 @@
-import type { PolicyDecision, PolicySubject } from '../policy/types.js';
+import type { PolicyDecision, PolicyRequest, PolicySubject } from '../policy/types.js';
 import type { ApprovalState } from './types.js';
 
 export interface OperationContext {
@@ -50,3 +50,44 @@ export class OperationRegistry {
 /** The registry `tollgate worker` and `tollgate start` use unless given another. */
 export const defaultOperations = new OperationRegistry();
 export const registerOperation = (name: string, handler: OperationHandler) => defaultOperations.register(name, handler);
+
+/** What the workflow asks a worker to run once the gate is open (the `executeOperation` activity). */
+export interface ExecuteOperationInput {
+  id: string;
+  name: string;
+  args: unknown;
+  request: PolicyRequest;
+  decision: PolicyDecision;
+  approval?: ApprovalState;
+}
+
+export interface ExecutedOperation {
+  result?: unknown;
+  actualCost?: number;
+  /** Facts about the result for the operation_completed entry the workflow writes (never the result itself). */
+  auditDetail?: Record<string, unknown>;
+}
+
+/** Anything that finds handlers by name the way an OperationRegistry does. */
+export interface OperationLookup {
+  get(name: string): OperationHandler;
+}
+
+/**
+ * Run the handler an operation names. The service's worker and a process that owns a handler's
+ * resource (the MCP gateway) both run operations through this; it throws UnknownOperationError
+ * for a name nobody registered.
+ */
+export async function runOperation(operations: OperationLookup, input: ExecuteOperationInput, attempt: number): Promise<ExecutedOperation> {
+  const handler = operations.get(input.name);
+  const output: unknown = await handler(input.args, {
+    operationId: input.id,
+    attempt,
+    subject: input.request.subject,
+    action: input.request.action,
+    resource: input.request.resource,
+    decision: input.decision,
+    approval: input.approval,
+  });
+  return isCostedResult(output) ? output : { result: output };
+}

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestTemporal, type TestTemporal } from '../../support/temporal.js';
-import { RecordingApprovalSink, TEST_APPROVERS, WORKFLOW_TEST_POLICY, eventually, quietTemporalRuntime, testConfig } from '../../support/governance.js';
+import { TEST_APPROVERS, WORKFLOW_TEST_POLICY, eventually, quietTemporalRuntime, testConfig } from '../../support/governance.js';
 import { startService, type RunningService } from '../../../src/service/service.js';
 import { GovernanceClient } from '../../../src/client/GovernanceClient.js';
 import { serviceDatabase, type ServiceDatabase } from '../../support/databases.js';

@@ -6,24 +6,22 @@ import { createTollgateWorker, type TollgateWorker } from '../../../src/service/
 import { parseConfig } from '../../../src/config.js';
 import { runReportGraph } from '../../../examples/graph/reportGraph.js';
 import { openTestDatabase, type TestDatabase } from '../../support/databases.js';
-import { testDecider } from '../../support/decide.js';
-import type { TollgateConfig } from '../../../src/config.js';
+import { TEST_APPROVER, approveOperation } from '../../support/approve.js';
 
 let temporal: TestTemporal;
 let worker: TollgateWorker;
 let client: GovernanceClient;
 let db: TestDatabase;
-let config: TollgateConfig;
 
 beforeAll(async () => {
   quietTemporalRuntime();
   temporal = await startTestTemporal();
   db = await openTestDatabase('pglite');
   const store = { pool: db.pool, kind: db.kind, url: db.url, close: async () => undefined };
-  config = parseConfig({
+  const config = parseConfig({
     policy: 'preset:enterprise',
     temporal: { address: temporal.address, taskQueue: 'graph-example' },
-    approvers: [{ identifier: 'alice', roles: ['manager'] }],
+    approvers: [TEST_APPROVER],
   }, { env: {} });
   worker = await createTollgateWorker({ config, approvals: new RecordingApprovalSink(), connection: temporal.nativeConnection, store });
   void worker.run();
@@ -37,15 +35,16 @@ afterAll(async () => {
   await db?.close();
 });
 
-it('runs the example graph: allowed read, approval-gated model call, denied shell tool, safe fallback', async () => {
+it('runs the LangGraph example without a model: allowed read, approval-gated model call, denied shell tool, safe fallback', async () => {
   const waitedFor: string[] = [];
-  const state = await runReportGraph(client, `graph-${Date.now()}`, {
-    onApprovalNeeded: async (id) => {
-      waitedFor.push(id);
-      await testDecider(client.temporal, config).approve(id, 'alice', 'fine');
+  const state = await runReportGraph({
+    client,
+    onAwaitingApproval: async (node, view) => {
+      waitedFor.push(node);
+      await approveOperation(client, view.id);
     },
-  });
-  expect(waitedFor).toHaveLength(1);
+  }, `graph-${Date.now()}`);
+  expect(waitedFor).toEqual(['summarise']);
   expect(state.log).toEqual([
     'fetch: allow by analyst_readonly',
     'summarise: approved by alice',
@@ -53,6 +52,7 @@ it('runs the example graph: allowed read, approval-gated model call, denied shel
     'publish_via_safe_tool: allow by allow_safe_tools',
   ]);
   expect(state.published).toBe('web_search');
+  expect(state.summary).toBe('sales total 361');
   const [agentBudget] = await client.budgetStatus({ user: 'agent-reporter' });
   expect(agentBudget.spent).toBe(2.5);
 });

@@ -15,8 +15,6 @@ import { createActivities } from '../../../activities/index.js';
 import { OperationRegistry } from '../../../src/operation/registry.js';
 import { BudgetLedger, type BudgetAlert } from '../../../src/budget/index.js';
 import { AuditTrail } from '../../../src/audit/index.js';
-import { PolicyEngine } from '../../../src/policy/engine.js';
-import { loadPolicySet } from '../../../src/policy/load.js';
 import type { TollgateConfig } from '../../../src/config.js';
 import { loadDecisionKey } from '../../../src/keys.js';
 import { testDecider } from '../../support/decide.js';

@@ -1,0 +1,2 @@
+export { governTools, type GovernToolsOptions } from './governTools.js';
+export { CallRefusedError, type Refusal } from '../refusal.js';

@@ -1,0 +1,76 @@
+import { createHash } from 'node:crypto';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { canonicalJson } from '../../canonicalJson.js';
+import { temporalConnectionOptions } from '../../client/connection.js';
+import type { TollgateConfig } from '../../config.js';
+import { InfrastructureUnavailableError } from '../../errors.js';
+import { createOperationActivities } from '../../operation/execute.js';
+import type { ExecutedOperation, OperationLookup } from '../../operation/registry.js';
+
+export type { OperationLookup };
+
+export interface OperationWorkerOptions {
+  config: TollgateConfig;
+  /** The queue operations name in `operation.taskQueue`; only this process's handlers serve it. */
+  taskQueue: string;
+  operations: OperationLookup;
+  /** Facts about a handler's result worth keeping in its operation_completed entry (beside its digest), which the workflow writes. */
+  describeResult?: (result: unknown) => Record<string, unknown>;
+  connection?: NativeConnection;
+  identity?: string;
+}
+
+export interface OperationWorker {
+  worker: Worker;
+  run(): Promise<void>;
+  shutdown(): Promise<void>;
+}
+
+/**
+ * A worker that runs operation handlers, and nothing else, for operations that name its task
+ * queue: the governed workflow (policy, approval, budget) runs on the Tollgate service; only the
+ * side effect runs here, in the process that owns what it needs (the MCP gateway's upstream
+ * connection). The activity is the workflow's `executeOperation`, with the same argument and result.
+ */
+export async function createOperationWorker(options: OperationWorkerOptions): Promise<OperationWorker> {
+  const { config } = options;
+  const ownsConnection = !options.connection;
+  let connection = options.connection;
+  if (!connection) {
+    const connectionOptions = temporalConnectionOptions(config);
+    try {
+      connection = await NativeConnection.connect(connectionOptions);
+    } catch (error) {
+      throw new InfrastructureUnavailableError(`cannot reach Temporal at ${connectionOptions.address}: ${(error as Error).message.split('\n')[0]}`, { cause: error });
+    }
+  }
+  const worker = await Worker.create({
+    connection,
+    namespace: config.temporal.namespace,
+    taskQueue: options.taskQueue,
+    ...(options.identity ? { identity: options.identity } : {}),
+    activities: createOperationActivities({ operations: options.operations, describe: resultFacts(options.describeResult) }),
+  });
+  let running: Promise<void> | undefined;
+  return {
+    worker,
+    run() {
+      running ??= worker.run().finally(async () => {
+        if (ownsConnection) await connection!.close();
+      });
+      return running;
+    },
+    async shutdown() {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await running;
+    },
+  };
+}
+
+/** What the audit trail keeps of a handler's result: its digest, which ties what the caller got to the trail. */
+function resultFacts(describeResult: OperationWorkerOptions['describeResult']) {
+  return (output: ExecutedOperation) => ({
+    ...describeResult?.(output.result),
+    resultSha256: createHash('sha256').update(canonicalJson(output.result ?? null)).digest('hex'),
+  });
+}

@@ -1,0 +1,2 @@
+export { governAgentTools, governedTool, type GovernAgentToolsOptions } from './governAgentTools.js';
+export { CallRefusedError, type Refusal } from '../refusal.js';
