@@ -235,9 +235,12 @@ export function policyShadowDivergenceEntry(op: OperationRef, divergence: { enfo
   return { ...base(op, 'policy_shadow_divergence', at), outcome: divergence.shadow.effect, data: { enforced: divergence.enforced, shadow: divergence.shadow } };
 }
 
-/** policy_loaded: a policy set came into force (start-up or hot reload). actor = `system`. data `{ role, file, name, version }`. */
-export function policyLoadedEntry(loaded: { role: string; file: string; name: string; version: string }, at?: At): AuditEntryInput {
-  return { key: ['policy_loaded', loaded.role, loaded.version].join(':'), type: 'policy_loaded', at, actor: 'system', outcome: 'loaded', data: { ...loaded } };
+/**
+ * policy_loaded: a policy set came into force (start-up or hot reload). actor = the process that
+ * loaded it. data `{ role, file, name, version, previous? }`. Each load is its own event.
+ */
+export function policyLoadedEntry(loaded: { role: string; file: string; name: string; version: string; previous?: string }, actor: string, at: Date = new Date()): AuditEntryInput {
+  return { key: ['policy_loaded', actor, loaded.role, at.toISOString()].join(':'), type: 'policy_loaded', at, actor, outcome: 'loaded', data: { ...loaded } };
 }
 
 /** rollout_changed: `tollgate rollout set`. actor = who. data `{ percentage, previous }`. */

@@ -10,7 +10,12 @@ import { SqlReplayCache } from '../slack/replayGuard.js';
 import { createApproverDirectory } from '../approval/directory.js';
 import { createOidcVerifier } from '../approval/oidc.js';
 import { loadDecisionKey, type ServiceKey } from '../keys.js';
+import { hostname } from 'node:os';
 import { RolloutPercentage } from '../patterns/rolloutState.js';
+import { AuditTrail, policyLoadedEntry } from '../audit/index.js';
+import { PolicyEngine } from '../policy/engine.js';
+import { loadPolicySet } from '../policy/load.js';
+import { watchPolicies } from './policyReload.js';
 import { createDecisionService, type DecisionService } from './decisions.js';
 import { decisionApi } from './decisionApi.js';
 import type { OperationRegistry } from '../operation/registry.js';
@@ -69,6 +74,18 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       stops.push(async () => stopPolling());
     }
     const policies = loadPoliciesInForce(config, rollout.current);
+    const audit = new AuditTrail(store.pool);
+    const processName = `${hostname()}:${process.pid}`;
+    await audit.append(policies.describe().map((set) => policyLoadedEntry(set, processName)));
+    const stopWatching = watchPolicies(policies, {
+      load: (file) => new PolicyEngine(loadPolicySet(file)),
+      async onLoaded(loaded) {
+        log.info({ role: loaded.role, file: loaded.file, version: loaded.version, previous: loaded.previous }, 'policy reloaded: new evaluations use the new version');
+        await audit.append([policyLoadedEntry(loaded, processName)]).catch((error) => log.warn({ err: error }, 'could not audit the policy reload'));
+      },
+      onRefused: ({ role, file, problems }) => log.error({ role, file, problems }, 'refused the changed policy file; the version in force stays'),
+    });
+    stops.push(async () => stopWatching());
     // With a bot token, Slack user groups count as approvers too (usergroups.users.list).
     const slackClient = config.secrets.slackBotToken
       ? new WebClient(config.secrets.slackBotToken, config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl } : {})

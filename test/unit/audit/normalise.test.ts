@@ -106,7 +106,7 @@ describe('entry builders', () => {
     approverTokenEntry('approver_token_created', { tokenId: 'tok-1', identifier: 'bob', expiresAt: null }, 'admin'),
     approverTokenEntry('approver_token_revoked', { tokenId: 'tok-1' }, 'admin'),
     policyShadowDivergenceEntry(op, { enforced: { effect: 'allow', rule: 'a' }, shadow: { effect: 'deny', rule: 'b' } }),
-    policyLoadedEntry({ role: 'enforced', file: 'p.yaml', name: 'p', version: 'abc' }),
+    policyLoadedEntry({ role: 'enforced', file: 'p.yaml', name: 'p', version: 'abc' }, 'worker-1'),
     rolloutChangedEntry({ percentage: 25, previous: 10, at: new Date('2025-03-01T10:00:00Z') }, 'cli:ops'),
   ];
 
