@@ -5,6 +5,7 @@ import { parse as parseYaml } from 'yaml';
 import { DURATION_HINT, isDuration } from './duration.js';
 import { TollgateInputError } from './errors.js';
 import { presetPath } from './patterns/presets.js';
+import { RedactionConfigSchema } from './redaction/schema.js';
 
 const PRESET_PREFIX = 'preset:';
 
@@ -75,6 +76,8 @@ const SecuritySchema = z.object({
 export const ConfigSchema = z.object({
   /** A policy set file, or `preset:NAME` for a shipped preset (enterprise, tenant-isolation, ...). */
   policy: z.string().min(1).default('preset:enterprise'),
+  /** Keys and value patterns redacted in every sink, on top of the built-in ones (src/redact.ts). */
+  redaction: RedactionConfigSchema.default({ keys: [], patterns: [] }),
   temporal: TemporalSchema.default(TemporalSchema.parse({})),
   database: DatabaseSchema.default(DatabaseSchema.parse({})),
   slack: SlackSchema.default(SlackSchema.parse({})),
