@@ -4,7 +4,7 @@
  *
  * Every pattern runs over caller-supplied text on the worker's only thread, so each is written to
  * stay linear in its input: a match can start only where a run of the characters it consumes starts
- * (the lookbehinds), repetitions are of single character classes or bounded, and no repeated group
+ * (startingWith), repetitions are of single character classes or bounded, and no repeated group
  * can split the same text two ways.
  */
 import { REDACTED } from './marker.js';
@@ -20,6 +20,16 @@ export interface SecretPattern {
 
 const TOKEN_CHAR = 'A-Za-z0-9_-';
 
+/**
+ * `prefix`, where a match may start: after a character outside `chars`, or right after a
+ * percent-escape or a JSON escape, so that `%20ghp_…` in a form body and `\\nBearer …` in JSON text
+ * are found too. The prefix comes first and the boundary is checked behind it: V8 finds a literal
+ * prefix fast, while a pattern that opens with an alternation of lookbehinds costs a microsecond per
+ * character of every string redacted.
+ */
+const startingWith = (prefix: string, chars: string) =>
+  `(?:${prefix})(?<=(?:(?<![${chars}])|(?<=%[0-9A-Fa-f]{2}|\\\\[bfnrt]|\\\\u[0-9A-Fa-f]{4}))(?:${prefix}))`;
+
 export const DEFAULT_SECRET_PATTERNS: readonly SecretPattern[] = [
   {
     name: 'PEM private key block',
@@ -31,7 +41,7 @@ export const DEFAULT_SECRET_PATTERNS: readonly SecretPattern[] = [
   },
   {
     name: 'JSON Web Token',
-    regex: new RegExp(`(?<![${TOKEN_CHAR}])eyJ[${TOKEN_CHAR}]{5,}\\.[${TOKEN_CHAR}]{2,}\\.[${TOKEN_CHAR}]*`, 'g'),
+    regex: new RegExp(`${startingWith('eyJ', TOKEN_CHAR)}[${TOKEN_CHAR}]{5,}\\.[${TOKEN_CHAR}]{2,}\\.[${TOKEN_CHAR}]*`, 'g'),
     replace: REDACTED,
   },
   {
@@ -41,18 +51,24 @@ export const DEFAULT_SECRET_PATTERNS: readonly SecretPattern[] = [
     replace: (_match, user) => `://${user}:${REDACTED}@`,
   },
   {
+    name: 'password in a percent-encoded URL (postgres%3A%2F%2Fuser%3Apassword%40host, in query strings and form bodies)',
+    // As above, the password's scan stops at the next encoded '/', so at the next encoded "://".
+    regex: /(%3A%2F%2F[^\s:/@%]{0,256}%3A)(?:[^\s@/%]|%(?!40|2[Ff])[0-9A-Fa-f]{2}){1,1024}(%40)/gi,
+    replace: `$1${REDACTED}$2`,
+  },
+  {
     name: 'Basic credentials (Basic base64(user:password))',
-    regex: /(?<![A-Za-z0-9_])(Basic)(\s+)([A-Za-z0-9+/]{4,}={0,2})/gi,
+    regex: new RegExp(`(${startingWith('Basic', 'A-Za-z0-9_')})(\\s+)([A-Za-z0-9+/]{4,}={0,2})`, 'gi'),
     replace: (match, scheme, space, encoded) => (decodesToCredentials(encoded) ? `${scheme}${space}${REDACTED}` : match),
   },
   {
     name: 'Bearer credentials (RFC 6750)',
-    regex: /\b(Bearer)\s+[A-Za-z0-9\-._~+/]+=*/gi,
+    regex: new RegExp(`(${startingWith('Bearer', 'A-Za-z0-9_')})\\s+[A-Za-z0-9\\-._~+/]+=*`, 'gi'),
     replace: `$1 ${REDACTED}`,
   },
   {
     name: 'Slack token (xoxb-, xoxp-, xoxa-, xoxr-, xoxe-, xoxs-, xoxo-) or app-level token (xapp-)',
-    regex: /(?<![A-Za-z0-9-])(?:xox[abeoprs]|xapp)-[A-Za-z0-9-]+/g,
+    regex: new RegExp(`${startingWith('xox[abeoprs]|xapp', 'A-Za-z0-9-')}-[A-Za-z0-9-]+`, 'g'),
     replace: REDACTED,
   },
   {
@@ -62,42 +78,42 @@ export const DEFAULT_SECRET_PATTERNS: readonly SecretPattern[] = [
   },
   {
     name: 'OpenAI or Anthropic API key (sk-proj-, sk-ant-, sk-svcacct-, sk-admin-, or sk- and 32+ characters)',
-    regex: new RegExp(`(?<![${TOKEN_CHAR}])sk-(?:(?:proj|ant|svcacct|admin)-[${TOKEN_CHAR}]{16,}|[A-Za-z0-9]{32,})`, 'g'),
+    regex: new RegExp(`${startingWith('sk-', TOKEN_CHAR)}(?:(?:proj|ant|svcacct|admin)-[${TOKEN_CHAR}]{16,}|[A-Za-z0-9]{32,})`, 'g'),
     replace: REDACTED,
   },
   {
     name: 'GitHub token (ghp_, gho_, ghu_, ghs_, ghr_, github_pat_)',
-    regex: /(?<![A-Za-z0-9_])(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{22,})/g,
+    regex: new RegExp(`(?:${startingWith('gh[pousr]_', 'A-Za-z0-9_')}[A-Za-z0-9]{30,}|${startingWith('github_pat_', 'A-Za-z0-9_')}[A-Za-z0-9_]{22,})`, 'g'),
     replace: REDACTED,
   },
   {
     name: 'Stripe secret or restricted key (sk_live_, rk_live_, sk_test_, rk_test_)',
-    regex: /(?<![A-Za-z0-9_])[sr]k_(?:live|test)_[A-Za-z0-9]{10,}/g,
+    regex: new RegExp(`${startingWith('[sr]k_(?:live|test)_', 'A-Za-z0-9_')}[A-Za-z0-9]{10,}`, 'g'),
     replace: REDACTED,
   },
   {
     name: 'Google API key (AIza…)',
-    regex: new RegExp(`(?<![${TOKEN_CHAR}])AIza[${TOKEN_CHAR}]{35}`, 'g'),
+    regex: new RegExp(`${startingWith('AIza', TOKEN_CHAR)}[${TOKEN_CHAR}]{35}`, 'g'),
     replace: REDACTED,
   },
   {
     name: 'AWS access key id (AKIA…, ASIA…)',
-    regex: /\b(?:AKIA|ASIA)[0-9A-Z]{16}\b/g,
+    regex: new RegExp(`${startingWith('AKIA|ASIA', 'A-Za-z0-9_')}[0-9A-Z]{16}(?![A-Za-z0-9_])`, 'g'),
     replace: REDACTED,
   },
   {
     name: 'Tollgate approver token (tg_ and 43 base64url characters)',
-    regex: new RegExp(`(?<![${TOKEN_CHAR}])tg_[${TOKEN_CHAR}]{43}`, 'g'),
+    regex: new RegExp(`${startingWith('tg_', TOKEN_CHAR)}[${TOKEN_CHAR}]{43}`, 'g'),
     replace: REDACTED,
   },
   {
     name: 'payment card number (Luhn-valid, 13 to 19 digits, optionally grouped by spaces or dashes)',
-    regex: /(?<![0-9A-Za-z])[2-6][0-9]{3}(?:[ -]?[0-9]){9,15}(?![0-9A-Za-z])/g,
+    regex: new RegExp(`${startingWith('[2-6]', '0-9A-Za-z')}[0-9]{3}(?:[ -]?[0-9]){9,15}(?![0-9A-Za-z])`, 'g'),
     replace: (match) => (isCardNumber(match) ? REDACTED : match),
   },
   {
     name: 'secret assignment (password=…, token=…, api_key=… in query strings, DSNs and env dumps)',
-    regex: /(?<![A-Za-z0-9])((?:password|passwd|passphrase|secret|token|api[_-]?key)[ \t]{0,8}=[ \t]{0,8})[^\s"'&;,]{1,1024}/gi,
+    regex: new RegExp(`(${startingWith('password|passwd|passphrase|secret|token|api[_-]?key', 'A-Za-z0-9')}[ \\t]{0,8}=[ \\t]{0,8})[^\\s"'&;,]{1,1024}`, 'gi'),
     replace: `$1${REDACTED}`,
   },
   {
@@ -106,6 +122,13 @@ export const DEFAULT_SECRET_PATTERNS: readonly SecretPattern[] = [
     replace: `$1${REDACTED}"`,
   },
 ];
+
+/**
+ * A text without any of these cannot hold a default secret: one quick scan lets most strings
+ * (identifiers, actions, prose) skip the patterns. Each pattern above needs one of them; the
+ * positive cases in test/unit/redact.test.ts fail if one is missing.
+ */
+export const MAY_HOLD_DEFAULT_SECRET = /-----BEGIN|eyJ|:\/\/|%3A%2F%2F|basic|bearer|xox|xapp|hooks\.slack\.com|sk-|gh[pousr]_|github_pat_|[sr]k_|AIza|AKIA|ASIA|tg_|[2-6][0-9]{3}|pass|secret|token|api[_-]?key/i;
 
 /**
  * A payment card number: 13 to 19 digits that pass the Luhn check, written as one run or in the

@@ -5,7 +5,7 @@
 import { TollgateInputError } from '../errors.js';
 import { REDACTED } from './marker.js';
 import { configuredKeyRule, defaultKeyRules, keyForms, type SecretKeyRule } from './keys.js';
-import { DEFAULT_SECRET_PATTERNS, isCardNumber, type SecretPattern } from './patterns.js';
+import { DEFAULT_SECRET_PATTERNS, MAY_HOLD_DEFAULT_SECRET, isCardNumber, type SecretPattern } from './patterns.js';
 import { compileUserRegex } from './userRegex.js';
 
 export interface RedactionOptions {
@@ -79,7 +79,8 @@ export function createRedactor(options: RedactionOptions = {}): Redactor {
 
   const redactString = (text: string): string => {
     let out = text;
-    for (const pattern of patterns) out = out.replace(pattern.regex, pattern.replace as (match: string, ...groups: string[]) => string);
+    const first = MAY_HOLD_DEFAULT_SECRET.test(text) ? 0 : DEFAULT_SECRET_PATTERNS.length;
+    for (let i = first; i < patterns.length; i += 1) out = out.replace(patterns[i].regex, patterns[i].replace as (match: string, ...groups: string[]) => string);
     return out;
   };
 

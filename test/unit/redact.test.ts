@@ -36,6 +36,14 @@ describe('secret values, wherever they appear', () => {
     });
   }
 
+  it('finds secrets right after a percent-escape or a JSON escape', () => {
+    for (const [name, secret] of Object.entries(SECRETS)) {
+      expect(redactString(`text=deploy%20with%20${secret}%20now`), name).toBe(`text=deploy%20with%20${REDACTED}%20now`);
+      expect(redactString(JSON.stringify({ note: `line one\n${secret}\tend` })), name).toBe(`{"note":"line one\\n${REDACTED}\\tend"}`);
+    }
+    expect(redactString(JSON.stringify({ h: 'x\nBearer abc\nBasic dXNlcjpwYXNz' }))).toBe(`{"h":"x\\nBearer ${REDACTED}\\nBasic ${REDACTED}"}`);
+  });
+
   it('redacts Bearer and Basic credentials but keeps the scheme', () => {
     expect(redactString('curl -H "Authorization: Bearer abc.def-ghi"')).toBe(`curl -H "Authorization: Bearer ${REDACTED}"`);
     expect(redactString('Authorization: Basic dXNlcjpwYXNzd29yZA==')).toBe(`Authorization: Basic ${REDACTED}`);
@@ -52,6 +60,7 @@ describe('secret values, wherever they appear', () => {
       ['sftp://deploy:pa/ss@files.example.com', `sftp://deploy:${REDACTED}@files.example.com`],
     ];
     for (const [dsn, expected] of cases) expect(redactString(`connect ${dsn} refused`)).toBe(`connect ${expected} refused`);
+    expect(redactString('next=postgres%3A%2F%2Fapp%3Ahun%2Bter2%40db%2Fapp&x=1')).toBe(`next=postgres%3A%2F%2Fapp%3A${REDACTED}%40db%2Fapp&x=1`);
   });
 
   it('redacts PEM private keys, complete, truncated or JSON-escaped, and keeps certificates', () => {
@@ -182,7 +191,7 @@ describe('linear time on hostile input', () => {
   const HOSTILE = [
     'a', '-eyJ', 'eyJa.', 'x://u:', '://', ':/', 'Basic ', 'Bearer ', 'basic dXNlcjp', 'xoxb-', '-----BEGIN PRIVATE KEY-----',
     '-----BEGIN RSA ', '4 ', '4111-', '41111111111111111', 'sk-', 'sk-proj-', 'ghp_', 'github_pat_', 'tg_', 'AIza', 'password=',
-    '"password":"', '"a', 'hooks.slack.com/services/', 'AKIA', 'password', '\\', ' ',
+    '"password":"', '"a', 'hooks.slack.com/services/', 'AKIA', 'password', '\\', ' ', '%3A%2F%2Fu%3A', '%3A%2F%2Fu%3Aa%2F', '%20xoxb-', '\\nxoxb-', '%20eyJa', '\\u0020github_pat_',
   ];
   for (const unit of HOSTILE) {
     it(`redacts 1 MB of ${JSON.stringify(unit)} repeated`, () => {
