@@ -39,6 +39,8 @@ export interface Evaluation {
   plan?: ApprovalPlan;
   /** A live standing grant approved this request: no wait. */
   grant?: StandingGrantUse;
+  /** The worker's redaction settings, so the workflow redacts its view and errors by the same policy. */
+  redaction: TollgateConfig['redaction'];
 }
 
 function planFor(decision: PolicyDecision, defaults: TollgateConfig['approvals']): ApprovalPlan {
@@ -78,7 +80,7 @@ export function createPolicyActivities(deps: PolicyActivityDependencies) {
       const { request, dropped } = policyRequestFor(input, computed, deps.trusted);
       const { role, engine } = deps.policies.choose(id);
       const decision = engine.evaluate(request);
-      const evaluation: Evaluation = { request, decision, requestDigest: requestDigest(input, decision.policyVersion), policyRole: role };
+      const evaluation: Evaluation = { request, decision, requestDigest: requestDigest(input, decision.policyVersion), policyRole: role, redaction: deps.config.redaction };
       const entries = [policyDecisionEntry(id, request, decision, undefined, { droppedClaims: dropped, policyRole: role })];
       const divergence = deps.policies.shadowDivergence(request, decision);
       if (divergence) entries.push(policyShadowDivergenceEntry(operationRefOf(id, request, decision.rule), divergence));

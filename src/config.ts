@@ -9,6 +9,7 @@ import { DEFAULT_ENRICHERS, DEFAULT_ENVIRONMENT, ENRICHER_NAMES } from './patter
 import { DEFAULT_TENANT_SCHEMES } from './patterns/tenancy.js';
 import type { PolicyFiles } from './patterns/policyInForce.js';
 import { SubjectSchema } from './policy/request.js';
+import { RedactionConfigSchema } from './redaction/schema.js';
 
 const PRESET_PREFIX = 'preset:';
 
@@ -126,6 +127,8 @@ export const ConfigSchema = z.object({
   }).strict().optional(),
   /** A candidate set evaluated beside the enforced one and never enforced; divergences are audited. */
   shadow: z.string().min(1).optional(),
+  /** Keys and value patterns redacted in every sink, on top of the built-in ones (src/redact.ts). */
+  redaction: RedactionConfigSchema.default({ keys: [], patterns: [] }),
   temporal: TemporalSchema.default(TemporalSchema.parse({})),
   database: DatabaseSchema.default(DatabaseSchema.parse({})),
   slack: SlackSchema.default(SlackSchema.parse({})),

@@ -26,3 +26,6 @@ export { governTools, type GovernToolsOptions } from './integrations/ai-sdk/inde
 export { governedNode, type GovernedNodeOptions, type GovernedNodeBody, type TollgateGraphConfig, type GraphRunConfig } from './integrations/langgraph/index.js';
 export * as mcp from './integrations/mcp/index.js';
 export { governAgentTools, governedTool, type GovernAgentToolsOptions } from './integrations/openai-agents/index.js';
+export { createRedactor, configureRedaction, redact, redactString, REDACTED, type RedactionOptions, type Redactor } from './redact.js';
+export { temporalLogger } from './temporal/logger.js';
+export { logger, createLogger } from './log.js';

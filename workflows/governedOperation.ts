@@ -15,7 +15,7 @@ import { approvalsSoFar, tallyVote } from '../src/approval/tally.js';
 import { grantTerms } from '../src/approval/grantTerms.js';
 import { sameIdentity } from '../src/approval/identity.js';
 import { approvalRefusedEntry, operationCancelledEntry, operationCompletedEntry, operationFailedEntry, operationRefOf } from '../src/audit/entries.js';
-import { redact, redactString } from '../src/redact.js';
+import { createRedactor } from '../src/redact.js';
 import { TollgateApprovalRequestedAt, TollgateRule, TollgateStatus } from '../src/temporal/searchAttributes.js';
 
 // Everything but the operation's own handler runs as a local activity on this worker: no task-queue
@@ -36,8 +36,10 @@ type Ending = Exclude<OperationStatus, 'evaluating' | 'awaiting_approval' | 'exe
 
 export async function governedOperation(input: OperationInput): Promise<OperationResult> {
   const { workflowId: id } = workflowInfo();
-  // What queries, the UI and Slack see: secrets never leave the workflow's input.
-  const view: OperationStatusView = { id, status: 'evaluating', input: redact(input) };
+  // What queries, the UI and Slack see: secrets never leave the workflow's input. The worker's own
+  // redaction settings arrive with the evaluation; until then the built-in ones apply.
+  let redactor = createRedactor();
+  const view: OperationStatusView = { id, status: 'evaluating', input: redactor.redact(input) };
   const audit = operationRefOf(id, input);
   let evaluation: Awaited<ReturnType<TollgateActivities['evaluatePolicy']>> | undefined;
   let reserved = false;
@@ -158,14 +160,16 @@ export async function governedOperation(input: OperationInput): Promise<Operatio
   }
 
   const fail = (status: Ending, type: FailureType, message: string, details?: unknown) => {
-    view.error = redactString(message);
+    view.error = redactor.redactString(message);
     setStatus(status);
-    return ApplicationFailure.create({ type, message: view.error, nonRetryable: true, details: details === undefined ? [] : [redact(details)] });
+    return ApplicationFailure.create({ type, message: view.error, nonRetryable: true, details: details === undefined ? [] : [redactor.redact(details)] });
   };
 
   try {
     evaluation = await gate.evaluatePolicy({ ...input, id });
     const { request, decision, plan } = evaluation;
+    redactor = createRedactor(evaluation.redaction);
+    view.input = redactor.redact(input);
     view.decision = decision;
     view.requestDigest = evaluation.requestDigest;
     view.policyRole = evaluation.policyRole;
@@ -211,7 +215,7 @@ export async function governedOperation(input: OperationInput): Promise<Operatio
       } catch (error) {
         if (isCancellation(error)) throw error;
         const cause = failureCause(error);
-        await gate.recordAudit([operationFailedEntry(audit, { error: redactString(cause.message), errorType: cause.type })]);
+        await gate.recordAudit([operationFailedEntry(audit, { error: redactor.redactString(cause.message), errorType: cause.type })]);
         throw fail('failed', FailureType.OperationFailed, failedMessage(operation.name, cause.message), { operation: operation.name });
       }
     }
@@ -234,7 +238,7 @@ export async function governedOperation(input: OperationInput): Promise<Operatio
         await gate.recordAudit([operationCancelledEntry(audit, { reason: 'cancelled' })]);
       } else if (!(error instanceof ApplicationFailure) || !isEnding(view.status)) {
         const cause = failureCause(error);
-        await gate.recordAudit([operationFailedEntry(audit, { error: redactString(cause.message), errorType: cause.type })]);
+        await gate.recordAudit([operationFailedEntry(audit, { error: redactor.redactString(cause.message), errorType: cause.type })]);
         error = fail('failed', FailureType.OperationFailed, cause.message);
       }
       if (reserved) await gate.releaseBudget({ key: id });

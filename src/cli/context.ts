@@ -2,11 +2,14 @@ import type { Command } from 'commander';
 import { loadConfig, type TollgateConfig } from '../config.js';
 import { userInfo } from 'node:os';
 import { GovernanceClient } from '../client/GovernanceClient.js';
+import { configureRedaction } from '../redact.js';
 import { openStore, type Store } from '../store/index.js';
 
 /** The config named by the global --config flag (or TOLLGATE_CONFIG, or ./tollgate.yaml). */
 export function configOf(command: Command): TollgateConfig {
-  return loadConfig(command.optsWithGlobals().config as string | undefined);
+  const config = loadConfig(command.optsWithGlobals().config as string | undefined);
+  configureRedaction(config.redaction);
+  return config;
 }
 
 export async function withClient<T>(command: Command, work: (client: GovernanceClient) => Promise<T>): Promise<T> {

@@ -1,4 +1,5 @@
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
+import { LOG_FORMATS, configureLogging, type LogFormat } from '../log.js';
 import { registerPolicyCommands } from './policy.js';
 import { registerOperationCommands } from './operations.js';
 import { registerApprovalCommands } from './approvals.js';
@@ -16,6 +17,11 @@ export function buildProgram(): Command {
   const program = new Command('tollgate')
     .description('Durable governance gates: policy, approvals in Slack, budgets and audit on Temporal')
     .option('--config <file>', 'tollgate.yaml (default: $TOLLGATE_CONFIG or ./tollgate.yaml)')
+    .addOption(new Option('--log-format <format>', 'log lines on stderr: pretty or json (default: $TOLLGATE_LOG_FORMAT, else pretty on a terminal, json otherwise)').choices(LOG_FORMATS))
+    .hook('preAction', (_program, action) => {
+      const format = action.optsWithGlobals().logFormat as LogFormat | undefined;
+      if (format) configureLogging({ format });
+    })
     .showHelpAfterError()
     .exitOverride();
   registerServiceCommands(program);

@@ -1,4 +1,3 @@
-import { inspect } from 'node:util';
 import type { Command } from 'commander';
 import { InfrastructureUnavailableError, TollgateInputError } from '../errors.js';
 import type { UpstreamSpec } from '../integrations/mcp/upstream.js';
@@ -31,16 +30,12 @@ export function registerMcpCommands(program: Command): void {
       const subject = options.subject === undefined ? undefined : parseArgument(SubjectSchema, readJsonArgument(options.subject, '--subject'), '--subject');
       const config = configOf(cmd);
       // Loaded here so that other commands never load the MCP SDK and the Temporal worker.
-      const [{ DefaultLogger, Runtime }, { startMcpGateway }, { upstreamEnvironment }] = await Promise.all([
-        import('@temporalio/worker'), import('../integrations/mcp/start.js'), import('../integrations/mcp/upstream.js'),
+      const [{ Runtime }, { temporalLogger }, { startMcpGateway }, { upstreamEnvironment }] = await Promise.all([
+        import('@temporalio/worker'), import('../temporal/logger.js'), import('../integrations/mcp/start.js'), import('../integrations/mcp/upstream.js'),
       ]);
-      // Warnings only, on stderr. An activity-only worker warns on every start that it polls no
-      // workflows: that is this gateway's design, not news.
-      Runtime.install({
-        logger: new DefaultLogger('WARN', ({ level, message, meta }) => {
-          if (!message.startsWith('No workflows registered')) process.stderr.write(`${level} ${message}${meta ? ` ${inspect(meta, { breakLength: Infinity })}` : ''}\n`);
-        }),
-      });
+      // An activity-only worker warns on every start that it polls no workflows: that is this
+      // gateway's design, not news.
+      Runtime.install({ logger: temporalLogger({ ignore: (message) => message.startsWith('No workflows registered') }) });
       const running = await startMcpGateway({
         config, name: options.name, taskQueue: options.taskQueue,
         upstream: 'command' in upstream ? { ...upstream, env: upstreamEnvironment(process.env) } : upstream,

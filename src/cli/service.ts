@@ -1,10 +1,11 @@
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Command } from 'commander';
-import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { Runtime } from '@temporalio/worker';
 import type { TollgateConfig } from '../config.js';
 import { TollgateInputError } from '../errors.js';
 import { logger } from '../log.js';
+import { temporalLogger } from '../temporal/logger.js';
 import { startService } from '../service/service.js';
 import { startDevServer, type DevServerHandle } from '../../temporal-config/devServer.js';
 import { isPortFree } from '../../temporal-config/freePort.js';
@@ -45,8 +46,8 @@ function untilSignal(): Promise<NodeJS.Signals> {
 
 async function run(command: Command, options: { operations?: string[] }, whole: boolean): Promise<void> {
   const config = configOf(command);
-  // The SDK logs every worker state change at INFO; operators need its warnings only.
-  Runtime.install({ logger: new DefaultLogger('WARN') });
+  // The SDK's own lines go through the one logger; temporalLogger() keeps its warnings and errors only.
+  Runtime.install({ logger: temporalLogger() });
   await loadOperations(options.operations);
   const log = logger.child({ component: whole ? 'start' : 'worker' });
   let devServer: DevServerHandle | undefined;

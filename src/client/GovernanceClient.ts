@@ -13,7 +13,7 @@ import { operationSummary } from '../operation/describe.js';
 import type { PolicyRequest } from '../policy/types.js';
 import { TollgateAction, TollgateApprovalRequestedAt, TollgateRequester, TollgateResource, TollgateRule, TollgateStatus } from '../temporal/searchAttributes.js';
 import { FailureType, WORKFLOW_TYPE, statusQuery } from '../operation/contract.js';
-import { redactString } from '../redact.js';
+import { configureRedaction, redactString } from '../redact.js';
 import { temporalConnectionOptions } from './connection.js';
 import { openStore, type Store } from '../store/index.js';
 import { BudgetLedger, type BudgetLevel, type BudgetLevelStatus } from '../budget/index.js';
@@ -50,6 +50,8 @@ export class GovernanceClient {
 
   /** `store` shares an open database (the service's) for budget calls instead of opening one. */
   static async connect(config: TollgateConfig, options: { store?: Store } = {}): Promise<GovernanceClient> {
+    // What the client puts in search attributes and summaries is redacted by the configured policy.
+    configureRedaction(config.redaction);
     const connectionOptions = temporalConnectionOptions(config);
     try {
       return new GovernanceClient(config, await Connection.connect({ ...connectionOptions, connectTimeout: '5s' }), options.store);

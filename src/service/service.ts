@@ -7,6 +7,8 @@ import { GovernanceClient } from '../client/GovernanceClient.js';
 import { openStore, type Store } from '../store/index.js';
 import { createNotifier, createSlackApp, NotifierApprovalSink, type TollgateSlackApp } from '../slack/index.js';
 import { SqlReplayCache } from '../slack/replayGuard.js';
+import { slackLogger } from '../slack/slackLogger.js';
+import { configureRedaction } from '../redact.js';
 import { createApproverDirectory } from '../approval/directory.js';
 import { createOidcVerifier } from '../approval/oidc.js';
 import { loadDecisionKey, type ServiceKey } from '../keys.js';
@@ -51,6 +53,8 @@ export interface RunningService {
  */
 export async function startService(options: ServiceOptions): Promise<RunningService> {
   const { config } = options;
+  // One redaction policy for every sink this process writes to: Slack, audit, logs, errors.
+  configureRedaction(config.redaction);
   const log = logger.child({ component: 'service' });
   const stops: Array<() => Promise<unknown>> = [];
   const stop = async () => {
@@ -88,7 +92,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     stops.push(async () => stopWatching());
     // With a bot token, Slack user groups count as approvers too (usergroups.users.list).
     const slackClient = config.secrets.slackBotToken
-      ? new WebClient(config.secrets.slackBotToken, config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl } : {})
+      ? new WebClient(config.secrets.slackBotToken, { ...(config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl } : {}), logger: slackLogger(logger.child({ component: 'slack-web-api' })) })
       : undefined;
     const directory = createApproverDirectory(config, slackClient);
     const notifier = createNotifier(config, store.pool, { directory });

@@ -12,6 +12,7 @@ import { defaultOperations, type OperationRegistry } from '../operation/registry
 import type { ApprovalEventSink } from '../operation/events.js';
 import { BudgetLedger, formatBudgetAlert, type BudgetAlertSink } from '../budget/index.js';
 import { logger } from '../log.js';
+import { temporalLogger, WORKFLOW_LOG_INTERCEPTORS } from '../temporal/logger.js';
 import type { Store } from '../store/index.js';
 import type { ApproverDirectory } from '../approval/directory.js';
 import { AuditTrail } from '../audit/index.js';
@@ -22,15 +23,13 @@ export const WORKFLOWS_PATH = fileURLToPath(new URL('../../workflows/index.ts', 
 let bundle: Promise<WorkflowBundle> | undefined;
 /** Bundling the workflow code takes seconds; do it once per process and share it between workers. */
 export function workflowBundle(): Promise<WorkflowBundle> {
-  bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundlerLogger });
+  bundle ??= bundleWorkflowCode({
+    workflowsPath: WORKFLOWS_PATH,
+    workflowInterceptorModules: [WORKFLOW_LOG_INTERCEPTORS],
+    logger: temporalLogger({ log: logger.child({ component: 'workflow-bundler' }) }),
+  });
   return bundle;
 }
-
-const quietBundlerLogger = {
-  trace() {}, debug() {}, info() {}, log() {},
-  warn: (message: string) => console.warn(message),
-  error: (message: string) => console.error(message),
-};
 
 const logBudgetAlerts: BudgetAlertSink = { sendBudgetAlert: async (alert) => logger.warn({ alert }, formatBudgetAlert(alert)) };
 

@@ -8,7 +8,7 @@ import { App, HTTPReceiver, SocketModeReceiver, type CustomRoute } from '@slack/
 import type { TollgateConfig } from '../config.js';
 import { InfrastructureUnavailableError } from '../errors.js';
 import { logger as rootLogger, type Logger } from '../log.js';
-import { boltLogger } from './boltLogger.js';
+import { slackLogger } from './slackLogger.js';
 import { SlackConfigurationError } from './errors.js';
 import { registerApprovalHandlers } from './handlers.js';
 import { installReplayGuard, SignatureReplayCache, type ReplayCache } from './replayGuard.js';
@@ -49,7 +49,7 @@ export function createSlackApp(options: CreateSlackAppOptions): TollgateSlackApp
     retryConfig: { retries: 2, factor: 2, minTimeout: 500 },
   };
   const customRoutes = options.customRoutes ?? [];
-  const blog = boltLogger(log);
+  const blog = slackLogger(log);
 
   if (slackAppToken) {
     const receiver = new SocketModeReceiver({ appToken: slackAppToken, logger: blog, installerOptions: { clientOptions } });

@@ -8,7 +8,7 @@ import type { Approver, TollgateConfig } from '../config.js';
 import { logger as rootLogger, type Logger } from '../log.js';
 import { redact } from '../redact.js';
 import { approvalRequestMessage, budgetAlertMessage, escalationNotice, temporalWorkflowUrl } from './blocks.js';
-import { boltLogger } from './boltLogger.js';
+import { slackLogger } from './slackLogger.js';
 import { SlackConfigurationError } from './errors.js';
 import { formatCost } from './mrkdwn.js';
 import type {
@@ -84,7 +84,7 @@ export class SlackNotifier implements ApprovalNotifier {
     const log = extra.logger ?? rootLogger;
     const client = new WebClient(token, {
       ...(config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl } : {}),
-      logger: boltLogger(log.child({ component: 'slack-web-api' })),
+      logger: slackLogger(log.child({ component: 'slack-web-api' })),
       // Activities are retried by Temporal with their own policy and timeouts; the
       // client's default of ten retries over half an hour would outlive them.
       retryConfig: { retries: 2, factor: 2, minTimeout: 500 },

@@ -1,17 +1,18 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Runtime, DefaultLogger } from '@temporalio/worker';
+import { Runtime } from '@temporalio/worker';
 import { stringify } from 'yaml';
 import { parseConfig, type TollgateConfig, type TollgateConfigFile } from '../../src/config.js';
 import type { ApprovalEvent, ApprovalEventSink } from '../../src/operation/events.js';
+import { temporalLogger } from '../../src/temporal/logger.js';
 
 let runtimeInstalled = false;
-/** Temporal's own logger would print every expected workflow failure; keep tests quiet. */
+/** The SDK logs through the one logger, whose level the test env sets (error): expected failures stay quiet. */
 export function quietTemporalRuntime(): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
-  Runtime.install({ logger: new DefaultLogger('ERROR') });
+  Runtime.install({ logger: temporalLogger() });
 }
 
 /** A policy set file for tests, and a config pointing at it and at the test server. */

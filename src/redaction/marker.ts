@@ -1,0 +1,2 @@
+/** What a redacted secret reads as, in every sink. */
+export const REDACTED = '[REDACTED]';
