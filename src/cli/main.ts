@@ -6,6 +6,7 @@ import { registerApprovalCommands } from './approvals.js';
 import { registerApproverCommands } from './approvers.js';
 import { registerGrantCommands } from './grants.js';
 import { registerRolloutCommands } from './rollout.js';
+import { registerPolicyDiffCommand } from './policyDiff.js';
 import { registerServiceCommands } from './service.js';
 import { registerBudgetCommands } from './budget.js';
 import { registerAuditCommands } from './audit.js';
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerServiceCommands(program);
   registerPolicyCommands(program);
+  registerPolicyDiffCommand(program.commands.find((command) => command.name() === 'policy')!);
   registerOperationCommands(program);
   registerApprovalCommands(program);
   registerApproverCommands(program);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { inRollout, rolloutBucket, rolloutContext, selectPolicySet } from '../../../src/patterns/rollout.js';
 
 const ids = Array.from({ length: 10_000 }, (_, i) => `op-${i}`);
@@ -57,5 +58,25 @@ describe('rolloutContext', () => {
   it('reports the bucket and the side of the rollout', () => {
     expect(rolloutContext('hello', 94)).toEqual({ rollout_bucket: 94, rollout_percentage: 94, rollout_strict: false });
     expect(rolloutContext('hello', 95)).toEqual({ rollout_bucket: 94, rollout_percentage: 95, rollout_strict: true });
+  });
+});
+
+describe('rollout properties', () => {
+  it('is monotonic: raising the percentage moves only operations that were permissive before', () => {
+    fc.assert(fc.property(fc.string({ minLength: 1, maxLength: 80 }), fc.double({ min: 0, max: 100, noNaN: true }), fc.double({ min: 0, max: 100, noNaN: true }), (id, a, b) => {
+      const [low, high] = a <= b ? [a, b] : [b, a];
+      // Strict at the lower percentage implies strict at the higher one.
+      return !inRollout(id, low) || inRollout(id, high);
+    }), { numRuns: 2_000 });
+  });
+
+  it('spreads operation ids uniformly over the 100 buckets (chi-square, 99 degrees of freedom)', () => {
+    const counts = new Array<number>(100).fill(0);
+    const n = 50_000;
+    for (let i = 0; i < n; i++) counts[rolloutBucket(`op-${(i * 2654435761) % 1e9}-${i}`)]++;
+    const expected = n / 100;
+    const chiSquare = counts.reduce((sum, count) => sum + ((count - expected) ** 2) / expected, 0);
+    // The 99.9th percentile of chi-square with 99 degrees of freedom is about 148.2.
+    expect(chiSquare).toBeLessThan(148.2);
   });
 });
