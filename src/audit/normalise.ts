@@ -39,6 +39,8 @@ const TYPE_RULES: Record<AuditEntryType, TypeRule> = {
   budget_released: { requires: ['operationId'], data: { amount: 'number' } },
   budget_adjusted: { requires: ['operationId'], data: { amount: 'number' } },
   budget_alert: { data: { level: 'string', entity: 'string', threshold: 'number' } },
+  budget_overrun: { requires: ['operationId', 'outcome'], outcomes: ['recorded', 'unpaid'], data: { reported: 'number', charged: 'number' } },
+  budget_limit_set: { requires: ['actor', 'outcome'], outcomes: ['override', 'config'], data: { level: 'string', entity: 'string' } },
 };
 
 const text = z.string().nullable().optional();

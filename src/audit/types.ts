@@ -21,6 +21,8 @@ export const AUDIT_ENTRY_TYPES = [
   'budget_released',
   'budget_adjusted',
   'budget_alert',
+  'budget_overrun',
+  'budget_limit_set',
 ] as const;
 export type AuditEntryType = (typeof AUDIT_ENTRY_TYPES)[number];
 

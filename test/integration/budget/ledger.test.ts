@@ -209,17 +209,17 @@ describeEachDatabase('budget ledger', (db) => {
       const n = names();
       const budget = ledger({ users: { [n.user]: 10 } });
       await budget.reserve(n.key(1), { user: n.user, org: 'org' }, 2.5, NOV);
-      await expect(budget.adjust(n.key(1), 2, NOV)).rejects.toThrow(/not committed yet/);
+      await expect(budget.adjust(n.key(1), 2, { actor: 'alice', now: NOV })).rejects.toThrow(/not committed yet/);
       await budget.commit(n.key(1), 2.35, NOV);
-      const adjusted = await budget.adjust(n.key(1), 2.4, NOV);
+      const adjusted = await budget.adjust(n.key(1), 2.4, { actor: 'alice', now: NOV });
       expect(adjusted.reservation.actual).toBe(2.4);
-      await budget.adjust(n.key(1), 2.4, NOV);
-      await budget.adjust(n.key(1), 2.1, NOV);
+      await budget.adjust(n.key(1), 2.4, { actor: 'alice', now: NOV });
+      await budget.adjust(n.key(1), 2.1, { actor: 'alice', now: NOV });
       expect((await budget.status({ user: n.user }, NOV))[0].spent).toBe(2.1);
       expect((await budget.entries(n.key(1))).map((e) => [e.kind, e.amount])).toEqual([
         ['reserve', 2.5], ['commit', 2.35], ['adjust', 0.05], ['adjust', -0.3],
       ]);
-      await expect(budget.adjust(n.key('ghost'), 1, NOV)).rejects.toBeInstanceOf(BudgetReservationNotFoundError);
+      await expect(budget.adjust(n.key('ghost'), 1, { actor: 'alice', now: NOV })).rejects.toBeInstanceOf(BudgetReservationNotFoundError);
     });
   });
 
@@ -253,14 +253,14 @@ describeEachDatabase('budget ledger', (db) => {
       const n = names();
       const budget = ledger({ teams: { [n.team]: 1000 } });
       const entities: BudgetEntities = { user: n.user, team: n.team, org: 'org' };
-      await budget.setLimit('team', n.team, 5);
+      await budget.setLimit('team', n.team, 5, { actor: 'carol' });
       await expect(budget.reserve(n.key(1), entities, 6, NOV)).rejects.toMatchObject({ level: 'team', limit: 5 });
-      await budget.setLimit('team', n.team, null);
+      await budget.setLimit('team', n.team, null, { actor: 'carol' });
       await budget.reserve(n.key(2), entities, 2000, NOV);
       expect(byLevel(await budget.status({ team: n.team }, NOV)).team.limit).toBeNull();
-      expect(await budget.clearLimit('team', n.team)).toBe(true);
+      expect(await budget.clearLimit('team', n.team, { actor: 'carol' })).toBe(true);
       expect(byLevel(await budget.status({ team: n.team }, NOV)).team).toMatchObject({ limit: 1000, remaining: 0 });
-      await expect(budget.setLimit('galaxy' as 'team', 'x', 1)).rejects.toThrow(/budget level/);
+      await expect(budget.setLimit('galaxy' as 'team', 'x', 1, { actor: 'carol' })).rejects.toThrow(/budget level/);
     });
   });
 
