@@ -35,13 +35,23 @@ CREATE INDEX budget_limit_changes_entity ON budget_limit_changes (level, entity,
 -- The limit in force: a run-time override (whose NULL means explicitly unlimited), else the
 -- calling process's config file, passed as {"org": n, "team": {id: n}, "user": {id: n}}
 -- (micro-units), else none (NULL).
+--
+-- The helpers below are plpgsql, not SQL, on purpose: plpgsql keeps each statement's plan for
+-- the session, where a SQL function that is not inlined is planned again on every call.
 CREATE FUNCTION budget_effective_limit(p_level TEXT, p_entity TEXT, p_config JSONB) RETURNS BIGINT
-LANGUAGE sql STABLE AS $$
-  SELECT (COALESCE(
-    (SELECT ARRAY[l.limit_micros] FROM budget_limits l WHERE l.level = p_level AND l.entity = p_entity),
-    ARRAY[CASE WHEN p_level = 'org' THEN CASE WHEN p_entity = 'org' THEN (p_config ->> 'org')::BIGINT END
-               ELSE (p_config -> p_level ->> p_entity)::BIGINT END]
-  ))[1]
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+  v_limit BIGINT;
+BEGIN
+  SELECT l.limit_micros INTO v_limit FROM budget_limits l WHERE l.level = p_level AND l.entity = p_entity;
+  IF FOUND THEN
+    RETURN v_limit;
+  END IF;
+  IF p_level = 'org' THEN
+    RETURN CASE WHEN p_entity = 'org' THEN (p_config ->> 'org')::BIGINT END;
+  END IF;
+  RETURN (p_config -> p_level ->> p_entity)::BIGINT;
+END;
 $$;
 
 -- Users, then teams, then the org: the order every writer locks totals rows in. The org's row,
@@ -49,42 +59,23 @@ $$;
 CREATE FUNCTION budget_lock_rank(p_level TEXT) RETURNS INT
 LANGUAGE sql IMMUTABLE AS $$ SELECT CASE p_level WHEN 'user' THEN 1 WHEN 'team' THEN 2 ELSE 3 END $$;
 
--- Create the totals rows named (level[i], entity[i], period[i]) if missing, and lock them all in
--- lock order, so that two batches touching the same rows never wait for each other in a cycle.
-CREATE FUNCTION budget_lock_totals(p_level TEXT[], p_entity TEXT[], p_period TEXT[]) RETURNS VOID
+-- Lock one totals row (creating it if missing) and return it with its limit. Callers lock rows
+-- in lock order, so two batches touching the same rows never wait for each other in a cycle.
+-- One row at a time, by primary key: a plan kept for the session, where a statement over
+-- arrays is planned again on every call.
+CREATE FUNCTION budget_lock_total(p_level TEXT, p_entity TEXT, p_period TEXT, p_config JSONB,
+  OUT spent BIGINT, OUT reserved BIGINT, OUT limit_micros BIGINT)
 LANGUAGE plpgsql AS $$
 BEGIN
-  INSERT INTO budget_totals (level, entity, period)
-  SELECT t.level, t.entity, t.period
-    FROM (SELECT DISTINCT * FROM unnest(p_level, p_entity, p_period)) AS t(level, entity, period)
-   ORDER BY budget_lock_rank(t.level), t.entity, t.period
-  ON CONFLICT DO NOTHING;
-  PERFORM 1 FROM budget_totals b
-   WHERE (b.level, b.entity, b.period) IN (SELECT * FROM unnest(p_level, p_entity, p_period))
-   ORDER BY budget_lock_rank(b.level), b.entity, b.period
-     FOR UPDATE;
+  SELECT b.spent_micros, b.reserved_micros INTO spent, reserved
+    FROM budget_totals b WHERE b.level = p_level AND b.entity = p_entity AND b.period = p_period FOR UPDATE;
+  IF NOT FOUND THEN
+    INSERT INTO budget_totals (level, entity, period) VALUES (p_level, p_entity, p_period) ON CONFLICT DO NOTHING;
+    SELECT b.spent_micros, b.reserved_micros INTO spent, reserved
+      FROM budget_totals b WHERE b.level = p_level AND b.entity = p_entity AND b.period = p_period FOR UPDATE;
+  END IF;
+  limit_micros := budget_effective_limit(p_level, p_entity, p_config);
 END;
-$$;
-
--- Add to the user's, the team's (if any) and the org's totals of a period.
-CREATE FUNCTION budget_add_totals(p_user TEXT, p_team TEXT, p_period TEXT, p_spent BIGINT, p_reserved BIGINT) RETURNS VOID
-LANGUAGE sql AS $$
-  UPDATE budget_totals
-     SET spent_micros = spent_micros + p_spent, reserved_micros = reserved_micros + p_reserved
-   WHERE period = p_period
-     AND ((level = 'user' AND entity = p_user) OR (level = 'team' AND entity = p_team) OR (level = 'org' AND entity = 'org'))
-$$;
-
--- The user's, team's and org's totals of a period with their limits, users first.
-CREATE FUNCTION budget_snapshot(p_user TEXT, p_team TEXT, p_period TEXT, p_config JSONB,
-  OUT levels TEXT[], OUT entities TEXT[], OUT spent BIGINT[], OUT reserved BIGINT[], OUT limits BIGINT[])
-LANGUAGE sql STABLE AS $$
-  SELECT array_agg(b.level ORDER BY budget_lock_rank(b.level)), array_agg(b.entity ORDER BY budget_lock_rank(b.level)),
-         array_agg(b.spent_micros ORDER BY budget_lock_rank(b.level)), array_agg(b.reserved_micros ORDER BY budget_lock_rank(b.level)),
-         array_agg(budget_effective_limit(b.level, b.entity, p_config) ORDER BY budget_lock_rank(b.level))
-    FROM budget_totals b
-   WHERE b.period = p_period
-     AND ((b.level = 'user' AND b.entity = p_user) OR (b.level = 'team' AND b.entity = p_team) OR (b.level = 'org' AND b.entity = 'org'))
 $$;
 
 -- Apply a batch of ledger operations in order, in one transaction: op i is p_kind[i] on key
@@ -99,6 +90,9 @@ $$;
 --   adjust:  adjusted | unchanged | not_found | reserved | released | exceeded (the ceiling);
 --            o_entry is the journal id of the adjustment (for unchanged: the last one, if any)
 -- Commits, adjusts and refusals also return the levels after the op (o_levels ...).
+--
+-- The totals rows are locked and read once, changed in memory, and written back once at the
+-- end, as is the journal: per op, only its reservation row is a statement of its own.
 CREATE FUNCTION budget_apply(
   p_kind TEXT[], p_key TEXT[], p_user TEXT[], p_team TEXT[], p_period TEXT[], p_amount BIGINT[], p_at TIMESTAMPTZ[],
   p_actor TEXT[], p_reason TEXT[], p_config JSONB, p_refuse_overrun BOOLEAN, p_ceiling BIGINT
@@ -112,33 +106,70 @@ CREATE FUNCTION budget_apply(
 LANGUAGE plpgsql AS $$
 DECLARE
   r budget_reservations%ROWTYPE;
-  t_level TEXT[];
-  t_entity TEXT[];
-  t_period TEXT[];
+  w RECORD;
+  -- The locked totals rows, by 'level:period:entity' (neither level nor period holds a colon).
+  t_id TEXT[] := '{}';
+  t_level TEXT[] := '{}';
+  t_entity TEXT[] := '{}';
+  t_period TEXT[] := '{}';
+  t_spent BIGINT[] := '{}';
+  t_reserved BIGINT[] := '{}';
+  t_limit BIGINT[] := '{}';
+  t_changed BOOLEAN[] := '{}';
+  -- Journal entries to append.
+  e_id BIGINT[] := '{}';
+  e_key TEXT[] := '{}';
+  e_kind TEXT[] := '{}';
+  e_amount BIGINT[] := '{}';
+  e_at TIMESTAMPTZ[] := '{}';
+  e_actor TEXT[] := '{}';
+  e_detail JSONB[] := '{}';
+  w_level TEXT[] := '{}';
+  w_entity TEXT[] := '{}';
+  w_period TEXT[] := '{}';
+  v_spent BIGINT;
+  v_reserved BIGINT;
+  v_limit BIGINT;
+  v_user TEXT;
+  v_team TEXT;
+  v_period TEXT;
+  v_rows INT[];
+  v_tombstone BOOLEAN;
+  v_entry BIGINT;
+  v_delta BIGINT;
   v_excess BIGINT;
   v_charge BIGINT;
   v_unpaid BIGINT;
   v_overrun BIGINT;
   v_fits_limits BOOLEAN;
   v_fits_ceiling BOOLEAN;
+  k INT;
 BEGIN
-  -- Every totals row the batch will change: those of new reservations, and those of the
-  -- existing reservations it commits, releases or adjusts (their entities never change).
-  SELECT array_agg(w.level), array_agg(w.entity), array_agg(w.period) INTO t_level, t_entity, t_period
-    FROM (
-      SELECT x.level, x.entity, o.period
-        FROM unnest(p_kind, p_user, p_team, p_period) AS o(kind, usr, team, period)
-       CROSS JOIN LATERAL (VALUES ('user', o.usr), ('team', o.team), ('org', 'org')) AS x(level, entity)
-       WHERE o.kind = 'reserve' AND x.entity IS NOT NULL
-      UNION
-      SELECT x.level, x.entity, b.period
-        FROM budget_reservations b
-       CROSS JOIN LATERAL (VALUES ('user', b.user_entity), ('team', b.team_entity), ('org', 'org')) AS x(level, entity)
-       WHERE b.key = ANY (p_key) AND b.state <> 'released' AND x.entity IS NOT NULL
-    ) w;
-  IF t_level IS NOT NULL THEN
-    PERFORM budget_lock_totals(t_level, t_entity, t_period);
-  END IF;
+  -- Every totals row the batch will change, locked up front in lock order: those of new
+  -- reservations, and those of the reservations it commits, releases or adjusts.
+  FOR i IN 1 .. coalesce(array_length(p_kind, 1), 0) LOOP
+    IF p_kind[i] = 'reserve' THEN
+      w_level := w_level || ARRAY['user', 'org']; w_entity := w_entity || ARRAY[p_user[i], 'org']; w_period := w_period || ARRAY[p_period[i], p_period[i]];
+      IF p_team[i] IS NOT NULL THEN
+        w_level := w_level || 'team'::TEXT; w_entity := w_entity || p_team[i]; w_period := w_period || p_period[i];
+      END IF;
+    END IF;
+  END LOOP;
+  FOR w IN SELECT b.user_entity, b.team_entity, b.period FROM budget_reservations b WHERE b.key = ANY (p_key) AND b.state <> 'released' LOOP
+    w_level := w_level || ARRAY['user', 'org']; w_entity := w_entity || ARRAY[w.user_entity, 'org']; w_period := w_period || ARRAY[w.period, w.period];
+    IF w.team_entity IS NOT NULL THEN
+      w_level := w_level || 'team'::TEXT; w_entity := w_entity || w.team_entity; w_period := w_period || w.period;
+    END IF;
+  END LOOP;
+  FOR w IN SELECT DISTINCT u.level, u.entity, u.period, budget_lock_rank(u.level) AS rank
+             FROM unnest(w_level, w_entity, w_period) AS u(level, entity, period)
+            ORDER BY rank, u.entity, u.period
+  LOOP
+    SELECT * INTO v_spent, v_reserved, v_limit FROM budget_lock_total(w.level, w.entity, w.period, p_config);
+    t_id := t_id || (w.level || ':' || w.period || ':' || w.entity);
+    t_level := t_level || w.level; t_entity := t_entity || w.entity; t_period := t_period || w.period;
+    t_spent := t_spent || v_spent; t_reserved := t_reserved || v_reserved; t_limit := t_limit || v_limit; t_changed := t_changed || false;
+  END LOOP;
 
   FOR i IN 1 .. coalesce(array_length(p_kind, 1), 0) LOOP
     r := NULL;
@@ -147,24 +178,75 @@ BEGIN
     o_entry := NULL;
     o_failed := NULL;
     o_levels := NULL; o_entities := NULL; o_spent := NULL; o_reserved := NULL; o_limits := NULL;
+    v_rows := NULL;
+    v_tombstone := false;
 
+    -- 1. The reservation as it stands, locked; for a release of a key never reserved, a
+    --    tombstone, so that a reserve retried after this compensation holds nothing.
+    IF p_kind[i] <> 'reserve' THEN
+      SELECT * INTO r FROM budget_reservations WHERE key = p_key[i] FOR UPDATE;
+      IF NOT FOUND AND p_kind[i] = 'release' THEN
+        INSERT INTO budget_reservations (key, state, created_at, updated_at) VALUES (p_key[i], 'released', p_at[i], p_at[i])
+        ON CONFLICT (key) DO NOTHING
+        RETURNING * INTO r;
+        IF FOUND THEN
+          v_tombstone := true;
+        ELSE
+          -- Reserved by a transaction that committed after the first look.
+          SELECT * INTO r FROM budget_reservations WHERE key = p_key[i] FOR UPDATE;
+        END IF;
+      END IF;
+    END IF;
+
+    -- 2. Its totals rows in the arrays (user, team if any, org), locked now if they were not
+    --    up front (a reservation made by another transaction after this batch began).
     IF p_kind[i] = 'reserve' THEN
-      -- Check before adding: a refusal then leaves nothing to undo.
-      SELECT b.level INTO o_failed
-        FROM budget_totals b
-       WHERE b.period = p_period[i]
-         AND ((b.level = 'user' AND b.entity = p_user[i]) OR (b.level = 'team' AND b.entity = p_team[i]) OR (b.level = 'org' AND b.entity = 'org'))
-         AND b.spent_micros::NUMERIC + b.reserved_micros + p_amount[i] > LEAST(budget_effective_limit(b.level, b.entity, p_config), p_ceiling)
-       ORDER BY budget_lock_rank(b.level) DESC
-       LIMIT 1;
+      v_user := p_user[i]; v_team := p_team[i]; v_period := p_period[i];
+    ELSIF r.state <> 'released' THEN
+      v_user := r.user_entity; v_team := r.team_entity; v_period := r.period;
+    ELSE
+      v_user := NULL;
+    END IF;
+    IF v_user IS NOT NULL AND v_period IS NOT NULL THEN
+      FOR attempt IN 1 .. 2 LOOP
+        v_rows := ARRAY[array_position(t_id, 'user:' || v_period || ':' || v_user),
+                        CASE WHEN v_team IS NOT NULL THEN array_position(t_id, 'team:' || v_period || ':' || v_team) END,
+                        array_position(t_id, 'org:' || v_period || ':org')];
+        EXIT WHEN v_rows[1] IS NOT NULL AND v_rows[3] IS NOT NULL AND (v_team IS NULL OR v_rows[2] IS NOT NULL);
+        FOR w IN SELECT * FROM (VALUES (1, 'user', v_user), (2, 'team', v_team), (3, 'org', 'org')) AS m(n, level, entity)
+                  WHERE m.entity IS NOT NULL AND v_rows[m.n] IS NULL ORDER BY m.n
+        LOOP
+          SELECT * INTO v_spent, v_reserved, v_limit FROM budget_lock_total(w.level, w.entity, v_period, p_config);
+          t_id := t_id || (w.level || ':' || v_period || ':' || w.entity);
+          t_level := t_level || w.level; t_entity := t_entity || w.entity; t_period := t_period || v_period;
+          t_spent := t_spent || v_spent; t_reserved := t_reserved || v_reserved; t_limit := t_limit || v_limit; t_changed := t_changed || false;
+        END LOOP;
+      END LOOP;
+      v_rows := array_remove(v_rows, NULL);
+    END IF;
+
+    -- 3. The operation.
+    IF p_kind[i] = 'reserve' THEN
+      -- Check before adding, the broadest level first: a refusal leaves nothing to undo.
+      FOR j IN REVERSE array_length(v_rows, 1) .. 1 LOOP
+        k := v_rows[j];
+        IF t_spent[k]::NUMERIC + t_reserved[k] + p_amount[i] > LEAST(t_limit[k], p_ceiling) THEN
+          o_failed := t_level[k];
+          EXIT;
+        END IF;
+      END LOOP;
       IF o_failed IS NULL THEN
         INSERT INTO budget_reservations (key, state, user_entity, team_entity, org_entity, period, estimated_micros, created_at, updated_at)
         VALUES (p_key[i], 'reserved', p_user[i], p_team[i], 'org', p_period[i], p_amount[i], p_at[i], p_at[i])
         ON CONFLICT (key) DO NOTHING
         RETURNING * INTO r;
         IF FOUND THEN
-          PERFORM budget_add_totals(p_user[i], p_team[i], p_period[i], 0, p_amount[i]);
-          INSERT INTO budget_entries (key, kind, amount_micros, at) VALUES (p_key[i], 'reserve', p_amount[i], p_at[i]);
+          FOREACH k IN ARRAY v_rows LOOP
+            t_reserved[k] := t_reserved[k] + p_amount[i];
+            t_changed[k] := true;
+          END LOOP;
+          e_id := e_id || nextval('budget_entries_id_seq'); e_key := e_key || p_key[i]; e_kind := e_kind || 'reserve'::TEXT;
+          e_amount := e_amount || p_amount[i]; e_at := e_at || p_at[i]; e_actor := e_actor || NULL::TEXT; e_detail := e_detail || NULL::JSONB;
           o_outcome := 'created';
         END IF;
       END IF;
@@ -174,18 +256,20 @@ BEGIN
         IF FOUND THEN
           o_outcome := 'existing';
           o_failed := NULL;
+          v_rows := NULL;
         ELSE
           o_outcome := 'exceeded';
-          SELECT * INTO o_levels, o_entities, o_spent, o_reserved, o_limits FROM budget_snapshot(p_user[i], p_team[i], p_period[i], p_config);
         END IF;
+      ELSE
+        v_rows := NULL;
       END IF;
 
     ELSIF p_kind[i] = 'commit' THEN
-      SELECT * INTO r FROM budget_reservations WHERE key = p_key[i] FOR UPDATE;
-      IF NOT FOUND THEN
+      IF r.key IS NULL THEN
         o_outcome := 'not_found';
       ELSIF r.state = 'released' THEN
         o_outcome := 'released';
+        v_rows := NULL;
       ELSIF r.state = 'committed' THEN
         o_outcome := 'existing';
       ELSE
@@ -195,12 +279,12 @@ BEGIN
         v_overrun := 0;
         IF v_excess > 0 THEN
           -- The estimate is held already; only the difference needs room.
-          SELECT coalesce(bool_and(b.spent_micros::NUMERIC + b.reserved_micros + v_excess <= LEAST(budget_effective_limit(b.level, b.entity, p_config), p_ceiling)), true),
-                 coalesce(bool_and(b.spent_micros::NUMERIC + b.reserved_micros + v_excess <= p_ceiling), true)
-            INTO v_fits_limits, v_fits_ceiling
-            FROM budget_totals b
-           WHERE b.period = r.period
-             AND ((b.level = 'user' AND b.entity = r.user_entity) OR (b.level = 'team' AND b.entity = r.team_entity) OR (b.level = 'org' AND b.entity = 'org'));
+          v_fits_limits := true;
+          v_fits_ceiling := true;
+          FOREACH k IN ARRAY v_rows LOOP
+            v_fits_limits := v_fits_limits AND t_spent[k]::NUMERIC + t_reserved[k] + v_excess <= LEAST(t_limit[k], p_ceiling);
+            v_fits_ceiling := v_fits_ceiling AND t_spent[k]::NUMERIC + t_reserved[k] + v_excess <= p_ceiling;
+          END LOOP;
           IF NOT v_fits_limits THEN
             v_overrun := v_excess;
             -- Past the ceiling nothing more is charged, whatever budgets.overrun says.
@@ -214,80 +298,94 @@ BEGIN
            SET state = 'committed', actual_micros = v_charge, overrun_micros = v_overrun, unpaid_micros = v_unpaid, updated_at = p_at[i]
          WHERE key = p_key[i]
         RETURNING * INTO r;
-        PERFORM budget_add_totals(r.user_entity, r.team_entity, r.period, v_charge, -r.estimated_micros);
-        INSERT INTO budget_entries (key, kind, amount_micros, at) VALUES (p_key[i], 'commit', v_charge, p_at[i]);
+        FOREACH k IN ARRAY v_rows LOOP
+          t_spent[k] := t_spent[k] + v_charge;
+          t_reserved[k] := t_reserved[k] - r.estimated_micros;
+          t_changed[k] := true;
+        END LOOP;
+        e_id := e_id || nextval('budget_entries_id_seq'); e_key := e_key || p_key[i]; e_kind := e_kind || 'commit'::TEXT;
+        e_amount := e_amount || v_charge; e_at := e_at || p_at[i]; e_actor := e_actor || NULL::TEXT; e_detail := e_detail || NULL::JSONB;
         o_outcome := 'committed';
-      END IF;
-      IF r.period IS NOT NULL AND r.state = 'committed' THEN
-        SELECT * INTO o_levels, o_entities, o_spent, o_reserved, o_limits FROM budget_snapshot(r.user_entity, r.team_entity, r.period, p_config);
       END IF;
 
     ELSIF p_kind[i] = 'release' THEN
-      UPDATE budget_reservations SET state = 'released', updated_at = p_at[i] WHERE key = p_key[i] AND state = 'reserved' RETURNING * INTO r;
-      IF NOT FOUND THEN
-        -- Never reserved: leave a tombstone, so that a reserve retried after this compensation holds nothing.
-        INSERT INTO budget_reservations (key, state, created_at, updated_at) VALUES (p_key[i], 'released', p_at[i], p_at[i])
-        ON CONFLICT (key) DO NOTHING
-        RETURNING * INTO r;
-        IF FOUND THEN
-          INSERT INTO budget_entries (key, kind, amount_micros, at) VALUES (p_key[i], 'release', 0, p_at[i]);
-          o_outcome := 'tombstone';
-        ELSE
-          -- The key exists: settled already, or reserved by a transaction that committed after the first look.
-          UPDATE budget_reservations SET state = 'released', updated_at = p_at[i] WHERE key = p_key[i] AND state = 'reserved' RETURNING * INTO r;
-          IF NOT FOUND THEN
-            SELECT * INTO r FROM budget_reservations WHERE key = p_key[i];
-            o_outcome := 'unchanged';
-          END IF;
-        END IF;
-      END IF;
-      IF o_outcome IS NULL THEN
-        PERFORM budget_add_totals(r.user_entity, r.team_entity, r.period, 0, -r.estimated_micros);
-        INSERT INTO budget_entries (key, kind, amount_micros, at) VALUES (p_key[i], 'release', r.estimated_micros, p_at[i]);
+      IF v_tombstone THEN
+        e_id := e_id || nextval('budget_entries_id_seq'); e_key := e_key || p_key[i]; e_kind := e_kind || 'release'::TEXT;
+        e_amount := e_amount || 0::BIGINT; e_at := e_at || p_at[i]; e_actor := e_actor || NULL::TEXT; e_detail := e_detail || NULL::JSONB;
+        o_outcome := 'tombstone';
+      ELSIF r.state = 'reserved' THEN
+        UPDATE budget_reservations SET state = 'released', updated_at = p_at[i] WHERE key = p_key[i] RETURNING * INTO r;
+        FOREACH k IN ARRAY v_rows LOOP
+          t_reserved[k] := t_reserved[k] - r.estimated_micros;
+          t_changed[k] := true;
+        END LOOP;
+        e_id := e_id || nextval('budget_entries_id_seq'); e_key := e_key || p_key[i]; e_kind := e_kind || 'release'::TEXT;
+        e_amount := e_amount || r.estimated_micros; e_at := e_at || p_at[i]; e_actor := e_actor || NULL::TEXT; e_detail := e_detail || NULL::JSONB;
         o_outcome := 'released';
+      ELSE
+        o_outcome := 'unchanged';
       END IF;
+      v_rows := NULL;
 
     ELSIF p_kind[i] = 'adjust' THEN
-      SELECT * INTO r FROM budget_reservations WHERE key = p_key[i] FOR UPDATE;
-      IF NOT FOUND THEN
+      IF r.key IS NULL THEN
         o_outcome := 'not_found';
       ELSIF r.state <> 'committed' THEN
         o_outcome := r.state;
+        v_rows := NULL;
       ELSIF p_amount[i] = r.actual_micros AND r.unpaid_micros = 0 THEN
         -- Nothing to change (or a retry): hand back the last adjustment, for its audit entry.
-        SELECT e.id INTO o_entry FROM budget_entries e WHERE e.key = p_key[i] AND e.kind = 'adjust' ORDER BY e.id DESC LIMIT 1;
+        FOR j IN REVERSE coalesce(array_length(e_id, 1), 0) .. 1 LOOP
+          IF e_key[j] = p_key[i] AND e_kind[j] = 'adjust' THEN
+            o_entry := e_id[j];
+            EXIT;
+          END IF;
+        END LOOP;
+        IF o_entry IS NULL THEN
+          SELECT e.id INTO o_entry FROM budget_entries e WHERE e.key = p_key[i] AND e.kind = 'adjust' ORDER BY e.id DESC LIMIT 1;
+        END IF;
         o_outcome := 'unchanged';
       ELSE
+        v_delta := p_amount[i] - r.actual_micros;
         -- A person's correction is not held to the limits (the money is spent), only to the ceiling.
-        IF p_amount[i] > r.actual_micros THEN
-          SELECT b.level INTO o_failed
-            FROM budget_totals b
-           WHERE b.period = r.period
-             AND ((b.level = 'user' AND b.entity = r.user_entity) OR (b.level = 'team' AND b.entity = r.team_entity) OR (b.level = 'org' AND b.entity = 'org'))
-             AND b.spent_micros::NUMERIC + b.reserved_micros + (p_amount[i] - r.actual_micros) > p_ceiling
-           ORDER BY budget_lock_rank(b.level) DESC
-           LIMIT 1;
+        IF v_delta > 0 THEN
+          FOR j IN REVERSE array_length(v_rows, 1) .. 1 LOOP
+            k := v_rows[j];
+            IF t_spent[k]::NUMERIC + t_reserved[k] + v_delta > p_ceiling THEN
+              o_failed := t_level[k];
+              EXIT;
+            END IF;
+          END LOOP;
         END IF;
         IF o_failed IS NOT NULL THEN
           o_outcome := 'exceeded';
         ELSE
-          INSERT INTO budget_entries (key, kind, amount_micros, at, actor, detail)
-          VALUES (p_key[i], 'adjust', p_amount[i] - r.actual_micros, p_at[i], p_actor[i],
-                  jsonb_build_object('previous', r.actual_micros, 'unpaid', r.unpaid_micros, 'reason', p_reason[i]))
-          RETURNING id INTO o_entry;
-          PERFORM budget_add_totals(r.user_entity, r.team_entity, r.period, p_amount[i] - r.actual_micros, 0);
+          v_entry := nextval('budget_entries_id_seq');
+          e_id := e_id || v_entry; e_key := e_key || p_key[i]; e_kind := e_kind || 'adjust'::TEXT;
+          e_amount := e_amount || v_delta; e_at := e_at || p_at[i]; e_actor := e_actor || p_actor[i];
+          e_detail := e_detail || jsonb_build_object('previous', r.actual_micros, 'unpaid', r.unpaid_micros, 'reason', p_reason[i]);
+          FOREACH k IN ARRAY v_rows LOOP
+            t_spent[k] := t_spent[k] + v_delta;
+            t_changed[k] := true;
+          END LOOP;
           UPDATE budget_reservations SET actual_micros = p_amount[i], unpaid_micros = 0, updated_at = p_at[i] WHERE key = p_key[i] RETURNING * INTO r;
+          o_entry := v_entry;
           o_outcome := 'adjusted';
         END IF;
-      END IF;
-      IF r.period IS NOT NULL AND r.state = 'committed' THEN
-        SELECT * INTO o_levels, o_entities, o_spent, o_reserved, o_limits FROM budget_snapshot(r.user_entity, r.team_entity, r.period, p_config);
       END IF;
 
     ELSE
       RAISE EXCEPTION 'budget_apply: unknown operation "%"', p_kind[i] USING ERRCODE = 'invalid_parameter_value';
     END IF;
 
+    -- The levels after the op, for commits, adjustments and refusals.
+    IF v_rows IS NOT NULL THEN
+      o_levels := '{}'; o_entities := '{}'; o_spent := '{}'; o_reserved := '{}'; o_limits := '{}';
+      FOREACH k IN ARRAY v_rows LOOP
+        o_levels := o_levels || t_level[k]; o_entities := o_entities || t_entity[k];
+        o_spent := o_spent || t_spent[k]; o_reserved := o_reserved || t_reserved[k]; o_limits := o_limits || t_limit[k];
+      END LOOP;
+    END IF;
     o_key := coalesce(r.key, p_key[i]);
     o_state := r.state;
     o_user := r.user_entity;
@@ -302,6 +400,17 @@ BEGIN
     o_updated_at := r.updated_at;
     RETURN NEXT;
   END LOOP;
+
+  FOR k IN 1 .. coalesce(array_length(t_id, 1), 0) LOOP
+    IF t_changed[k] THEN
+      UPDATE budget_totals SET spent_micros = t_spent[k], reserved_micros = t_reserved[k]
+       WHERE level = t_level[k] AND entity = t_entity[k] AND period = t_period[k];
+    END IF;
+  END LOOP;
+  IF array_length(e_id, 1) > 0 THEN
+    INSERT INTO budget_entries (id, key, kind, amount_micros, at, actor, detail)
+    SELECT * FROM unnest(e_id, e_key, e_kind, e_amount, e_at, e_actor, e_detail);
+  END IF;
 END;
 $$;
 

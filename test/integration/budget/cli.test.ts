@@ -16,6 +16,8 @@ import { parseConfig } from '../../../src/config.js';
 import { describeEachDatabase } from '../../support/databases.js';
 
 const BIN = fileURLToPath(new URL('../../../bin/tollgate.js', import.meta.url));
+/** Each run starts tsx and opens the store: seconds apiece on a busy two-core machine. */
+const CLI_TIMEOUT = 240_000;
 
 describeEachDatabase('tollgate budget', (db) => {
   const id = randomUUID().slice(0, 8);
@@ -58,11 +60,11 @@ describeEachDatabase('tollgate budget', (db) => {
     expect(limitSet).toMatchObject({ actor: 'carol', outcome: 'override', data: { level: 'team', limit: 5, previous: 100, reason: 'cost freeze' } });
     const [adjusted] = await trail.query({ operationId: `wf-${id}`, type: 'budget_adjusted' });
     expect(adjusted).toMatchObject({ actor: 'dave', data: { amount: 1.5, previous: 2, actual: 3.5 } });
-  });
+  }, CLI_TIMEOUT);
 
   it('exits 2 naming --actor when there is no one to name', async () => {
     const result = await tollgate({ USER: '' }, 'set-limit', 'team', team, '7', '--actor', ' ');
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/^actor: who made the change is required/);
-  });
+  }, CLI_TIMEOUT);
 });

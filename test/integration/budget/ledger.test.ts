@@ -68,6 +68,36 @@ describeEachDatabase('budget ledger', (db) => {
       expect(Math.max(...seen)).toBeLessThanOrEqual(50);
     });
 
+    it('holds a limit across workers, each with its own pool and batches, and keeps totals equal to the reservations', async () => {
+      const n = names();
+      const budgets = parseConfig({ budgets: { teams: { [n.team]: 50 } } }, { env: {} }).budgets;
+      const workers = [db().newPool(4), db().newPool(4), db().newPool(4)].map((pool) => new BudgetLedger(pool, budgets));
+      const outcomes = await Promise.all(Array.from({ length: 150 }, async (_, i) => {
+        const worker = workers[i % workers.length];
+        const key = n.key(i);
+        try {
+          await worker.reserve(key, { user: `${n.user}-${i % 7}`, team: n.team, org: 'org' }, 1, NOV);
+        } catch (error) {
+          if (error instanceof BudgetExceededError) return 'refused';
+          throw error;
+        }
+        // Settled by another worker, as when Temporal runs the next activity elsewhere.
+        const settler = workers[(i + 1) % workers.length];
+        if (i % 3 === 0) await settler.release(key, NOV);
+        else await settler.commit(key, i % 3 === 1 ? 1 : 0.5, NOV);
+        return 'granted';
+      }));
+      const granted = outcomes.filter((o) => o === 'granted').length;
+      expect(granted).toBeGreaterThanOrEqual(50);
+      const [team] = await ledger({}).status({ team: n.team }, NOV);
+      expect(team.spent + team.reserved).toBeLessThanOrEqual(50);
+      const { rows: [sums] } = await db().pool.query<{ spent: string; reserved: string }>(
+        `SELECT COALESCE(SUM(actual_micros) FILTER (WHERE state = 'committed'), 0) AS spent,
+                COALESCE(SUM(estimated_micros) FILTER (WHERE state = 'reserved'), 0) AS reserved
+           FROM budget_reservations WHERE team_entity = $1`, [n.team]);
+      expect([team.spent, team.reserved]).toEqual([Number(sums.spent) / 1e6, Number(sums.reserved) / 1e6]);
+    });
+
     it('holds a shared team limit across users reserving at once', async () => {
       const n = names();
       const budget = ledger({ teams: { [n.team]: 30 }, users: Object.fromEntries(Array.from({ length: 10 }, (_, u) => [`${n.user}-${u}`, 5])) });
