@@ -36,8 +36,8 @@ CREATE INDEX budget_limit_changes_entity ON budget_limit_changes (level, entity,
 -- calling process's config file, passed as {"org": n, "team": {id: n}, "user": {id: n}}
 -- (micro-units), else none (NULL).
 --
--- The helpers below are plpgsql, not SQL, on purpose: plpgsql keeps each statement's plan for
--- the session, where a SQL function that is not inlined is planned again on every call.
+-- plpgsql, not SQL, on purpose: plpgsql keeps each statement's plan for the session, where a
+-- SQL function that is not inlined is planned again on every call.
 CREATE FUNCTION budget_effective_limit(p_level TEXT, p_entity TEXT, p_config JSONB) RETURNS BIGINT
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
@@ -59,25 +59,6 @@ $$;
 CREATE FUNCTION budget_lock_rank(p_level TEXT) RETURNS INT
 LANGUAGE sql IMMUTABLE AS $$ SELECT CASE p_level WHEN 'user' THEN 1 WHEN 'team' THEN 2 ELSE 3 END $$;
 
--- Lock one totals row (creating it if missing) and return it with its limit. Callers lock rows
--- in lock order, so two batches touching the same rows never wait for each other in a cycle.
--- One row at a time, by primary key: a plan kept for the session, where a statement over
--- arrays is planned again on every call.
-CREATE FUNCTION budget_lock_total(p_level TEXT, p_entity TEXT, p_period TEXT, p_config JSONB,
-  OUT spent BIGINT, OUT reserved BIGINT, OUT limit_micros BIGINT)
-LANGUAGE plpgsql AS $$
-BEGIN
-  SELECT b.spent_micros, b.reserved_micros INTO spent, reserved
-    FROM budget_totals b WHERE b.level = p_level AND b.entity = p_entity AND b.period = p_period FOR UPDATE;
-  IF NOT FOUND THEN
-    INSERT INTO budget_totals (level, entity, period) VALUES (p_level, p_entity, p_period) ON CONFLICT DO NOTHING;
-    SELECT b.spent_micros, b.reserved_micros INTO spent, reserved
-      FROM budget_totals b WHERE b.level = p_level AND b.entity = p_entity AND b.period = p_period FOR UPDATE;
-  END IF;
-  limit_micros := budget_effective_limit(p_level, p_entity, p_config);
-END;
-$$;
-
 -- Apply a batch of ledger operations in order, in one transaction: op i is p_kind[i] on key
 -- p_key[i] at p_at[i] ('reserve' with p_user/p_team/p_period and the estimate in p_amount;
 -- 'commit' and 'adjust' with the actual cost in p_amount, 'adjust' with p_actor and p_reason;
@@ -92,7 +73,11 @@ $$;
 -- Commits, adjusts and refusals also return the levels after the op (o_levels ...).
 --
 -- The totals rows are locked and read once, changed in memory, and written back once at the
--- end, as is the journal: per op, only its reservation row is a statement of its own.
+-- end, as is the journal: per op, only its reservation row is a statement of its own. Most
+-- statements are primary-key lookups on scalars, whose plans the session keeps.
+--
+-- Batches do not deadlock each other: each locks all its totals rows first, in lock order, and
+-- only then reservation rows, one per op.
 CREATE FUNCTION budget_apply(
   p_kind TEXT[], p_key TEXT[], p_user TEXT[], p_team TEXT[], p_period TEXT[], p_amount BIGINT[], p_at TIMESTAMPTZ[],
   p_actor TEXT[], p_reason TEXT[], p_config JSONB, p_refuse_overrun BOOLEAN, p_ceiling BIGINT
@@ -130,6 +115,7 @@ DECLARE
   v_spent BIGINT;
   v_reserved BIGINT;
   v_limit BIGINT;
+  v_overridden BOOLEAN;
   v_user TEXT;
   v_team TEXT;
   v_period TEXT;
@@ -155,17 +141,36 @@ BEGIN
       END IF;
     END IF;
   END LOOP;
-  FOR w IN SELECT b.user_entity, b.team_entity, b.period FROM budget_reservations b WHERE b.key = ANY (p_key) AND b.state <> 'released' LOOP
-    w_level := w_level || ARRAY['user', 'org']; w_entity := w_entity || ARRAY[w.user_entity, 'org']; w_period := w_period || ARRAY[w.period, w.period];
-    IF w.team_entity IS NOT NULL THEN
-      w_level := w_level || 'team'::TEXT; w_entity := w_entity || w.team_entity; w_period := w_period || w.period;
+  -- The user's, team's and org's rows of the reservations the batch commits, releases or adjusts
+  -- (one primary-key lookup each: its plan is kept for the session, where a statement over the
+  -- arrays would be planned again on every call).
+  FOR i IN 1 .. coalesce(array_length(p_kind, 1), 0) LOOP
+    CONTINUE WHEN p_kind[i] = 'reserve';
+    SELECT b.user_entity, b.team_entity, b.period INTO v_user, v_team, v_period
+      FROM budget_reservations b WHERE b.key = p_key[i] AND b.state <> 'released';
+    CONTINUE WHEN NOT FOUND OR v_user IS NULL;
+    w_level := w_level || ARRAY['user', 'org']; w_entity := w_entity || ARRAY[v_user, 'org']; w_period := w_period || ARRAY[v_period, v_period];
+    IF v_team IS NOT NULL THEN
+      w_level := w_level || 'team'::TEXT; w_entity := w_entity || v_team; w_period := w_period || v_period;
     END IF;
   END LOOP;
+  -- Lock them in lock order, creating those missing, and read them with their limits: a
+  -- run-time override (NULL: explicitly unlimited), else the config file's (as budget_effective_limit).
   FOR w IN SELECT DISTINCT u.level, u.entity, u.period, budget_lock_rank(u.level) AS rank
              FROM unnest(w_level, w_entity, w_period) AS u(level, entity, period)
             ORDER BY rank, u.entity, u.period
   LOOP
-    SELECT * INTO v_spent, v_reserved, v_limit FROM budget_lock_total(w.level, w.entity, w.period, p_config);
+    FOR attempt IN 1 .. 2 LOOP
+      SELECT b.spent_micros, b.reserved_micros, l.level IS NOT NULL, l.limit_micros INTO v_spent, v_reserved, v_overridden, v_limit
+        FROM budget_totals b LEFT JOIN budget_limits l ON l.level = b.level AND l.entity = b.entity
+       WHERE b.level = w.level AND b.entity = w.entity AND b.period = w.period
+         FOR UPDATE OF b;
+      EXIT WHEN FOUND;
+      INSERT INTO budget_totals (level, entity, period) VALUES (w.level, w.entity, w.period) ON CONFLICT DO NOTHING;
+    END LOOP;
+    IF NOT v_overridden THEN
+      v_limit := CASE WHEN w.level = 'org' THEN (p_config ->> 'org')::BIGINT ELSE (p_config -> w.level ->> w.entity)::BIGINT END;
+    END IF;
     t_id := t_id || (w.level || ':' || w.period || ':' || w.entity);
     t_level := t_level || w.level; t_entity := t_entity || w.entity; t_period := t_period || w.period;
     t_spent := t_spent || v_spent; t_reserved := t_reserved || v_reserved; t_limit := t_limit || v_limit; t_changed := t_changed || false;
@@ -198,8 +203,9 @@ BEGIN
       END IF;
     END IF;
 
-    -- 2. Its totals rows in the arrays (user, team if any, org), locked now if they were not
-    --    up front (a reservation made by another transaction after this batch began).
+    -- 2. Its totals rows in the arrays (user, team if any, org). A reservation another
+    --    transaction made after the batch began has rows that were not locked up front: the
+    --    batch runs again (the ledger retries serialization failures), and locks them then.
     IF p_kind[i] = 'reserve' THEN
       v_user := p_user[i]; v_team := p_team[i]; v_period := p_period[i];
     ELSIF r.state <> 'released' THEN
@@ -208,20 +214,13 @@ BEGIN
       v_user := NULL;
     END IF;
     IF v_user IS NOT NULL AND v_period IS NOT NULL THEN
-      FOR attempt IN 1 .. 2 LOOP
-        v_rows := ARRAY[array_position(t_id, 'user:' || v_period || ':' || v_user),
-                        CASE WHEN v_team IS NOT NULL THEN array_position(t_id, 'team:' || v_period || ':' || v_team) END,
-                        array_position(t_id, 'org:' || v_period || ':org')];
-        EXIT WHEN v_rows[1] IS NOT NULL AND v_rows[3] IS NOT NULL AND (v_team IS NULL OR v_rows[2] IS NOT NULL);
-        FOR w IN SELECT * FROM (VALUES (1, 'user', v_user), (2, 'team', v_team), (3, 'org', 'org')) AS m(n, level, entity)
-                  WHERE m.entity IS NOT NULL AND v_rows[m.n] IS NULL ORDER BY m.n
-        LOOP
-          SELECT * INTO v_spent, v_reserved, v_limit FROM budget_lock_total(w.level, w.entity, v_period, p_config);
-          t_id := t_id || (w.level || ':' || v_period || ':' || w.entity);
-          t_level := t_level || w.level; t_entity := t_entity || w.entity; t_period := t_period || v_period;
-          t_spent := t_spent || v_spent; t_reserved := t_reserved || v_reserved; t_limit := t_limit || v_limit; t_changed := t_changed || false;
-        END LOOP;
-      END LOOP;
+      v_rows := ARRAY[array_position(t_id, 'user:' || v_period || ':' || v_user),
+                      CASE WHEN v_team IS NOT NULL THEN array_position(t_id, 'team:' || v_period || ':' || v_team) END,
+                      array_position(t_id, 'org:' || v_period || ':org')];
+      IF v_rows[1] IS NULL OR v_rows[3] IS NULL OR (v_team IS NOT NULL AND v_rows[2] IS NULL) THEN
+        RAISE EXCEPTION 'budget_apply: reservation % appeared while the batch ran; run the batch again', p_key[i]
+          USING ERRCODE = 'serialization_failure';
+      END IF;
       v_rows := array_remove(v_rows, NULL);
     END IF;
 
