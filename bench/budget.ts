@@ -10,6 +10,11 @@
  * limit check runs and never refuses): every transaction locks the org's row, which is the
  * contention a real deployment has. Postgres runs in a fresh schema, dropped afterwards.
  *
+ * The ledger batches operations that arrive together into one statement (src/budget/batch.ts),
+ * so more clients mean bigger batches, not more contention. After the run, every total is
+ * checked against the reservations it sums, and against its limit: a fast ledger that lost
+ * or double-counted an operation fails the benchmark.
+ *
  * Options: --seconds 2.5 (timed per cell, after a short warm-up)   --out bench/results/budget.json
  */
 import { randomBytes } from 'node:crypto';
@@ -100,6 +105,34 @@ const budgets = parseConfig({
   },
 }, { env: {} }).budgets;
 
+/**
+ * Every total equals what its reservations hold and have spent, and none is past its limit.
+ * Returns the number of totals checked; throws on the first that is wrong.
+ */
+async function checkConsistency(pool: pg.Pool): Promise<number> {
+  const { rows } = await pool.query<{ level: string; entity: string; period: string; spent: string; reserved: string; spent_sum: string; reserved_sum: string }>(
+    `WITH sums AS (
+       SELECT x.level, x.entity, r.period,
+              COALESCE(SUM(r.actual_micros) FILTER (WHERE r.state = 'committed'), 0) AS spent_sum,
+              COALESCE(SUM(r.estimated_micros) FILTER (WHERE r.state = 'reserved'), 0) AS reserved_sum
+         FROM budget_reservations r
+        CROSS JOIN LATERAL (VALUES ('user', r.user_entity), ('team', r.team_entity), ('org', r.org_entity)) AS x(level, entity)
+        WHERE x.entity IS NOT NULL AND r.period IS NOT NULL
+        GROUP BY 1, 2, 3)
+     SELECT t.level, t.entity, t.period, t.spent_micros AS spent, t.reserved_micros AS reserved,
+            COALESCE(s.spent_sum, 0) AS spent_sum, COALESCE(s.reserved_sum, 0) AS reserved_sum
+       FROM budget_totals t LEFT JOIN sums s USING (level, entity, period)`);
+  const limit = 1e9 * 1e6;
+  for (const row of rows) {
+    const where = `${row.level} ${row.entity} ${row.period}`;
+    if (row.spent !== String(row.spent_sum) || row.reserved !== String(row.reserved_sum)) {
+      throw new Error(`${where}: totals say spent ${row.spent}, reserved ${row.reserved}; its reservations ${row.spent_sum}, ${row.reserved_sum}`);
+    }
+    if (Number(row.spent) + Number(row.reserved) > limit) throw new Error(`${where}: past its limit`);
+  }
+  return rows.length;
+}
+
 function percentile(sorted: Float64Array, p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
 }
@@ -144,6 +177,7 @@ async function measure(database: Database, clients: number, operation: Operation
 async function main() {
   const cells: Cell[] = [];
   const skipped: string[] = [];
+  const consistency: string[] = [];
   const postgresUrl = process.env.TEST_DATABASE_URL || process.env.DATABASE_URL;
   const openers: Array<[string, () => Promise<Database>]> = [['pglite', openPglite]];
   if (postgresUrl) openers.push([`postgres (${redactUrl(postgresUrl)})`, () => openPostgres(postgresUrl)]);
@@ -162,6 +196,7 @@ async function main() {
           console.error(`${label}: ${clients} client(s), ${operation}: ${cell.opsPerSec}/s`);
         }
       }
+      consistency.push(`${database.kind}: ${await checkConsistency(database.pool)} totals match their reservations, none past its limit`);
     } finally {
       await database.close();
     }
@@ -174,7 +209,7 @@ async function main() {
   console.log(line(header));
   console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
   for (const row of rows) console.log(line(row));
-  for (const note of skipped) console.log(note);
+  for (const note of [...consistency, ...skipped]) console.log(note);
   console.log('ops/s: completed operations per second over all clients; an operation is one reserve, or one reserve then commit.');
 
   const out = resolve(args.out!);
@@ -189,6 +224,7 @@ async function main() {
     secondsPerCell: SECONDS,
     workload: '16 users, 4 teams, 1 org, all limited; 0.01 per operation',
     results: cells,
+    consistency,
     skipped,
   }, null, 2)}\n`);
   console.log(`wrote ${out}`);

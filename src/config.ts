@@ -68,6 +68,13 @@ const BudgetsSchema = z.object({
   /** Dotted paths into the request that name the user and the team a cost is charged to. */
   userKey: z.string().default('subject.identifier'),
   teamKey: z.string().default('subject.attributes.team_id'),
+  /**
+   * An operation that cost more than it reserved, where the difference does not fit a limit
+   * (the money is spent either way). `record`: charge it all, mark the overrun, alert and
+   * audit it. `refuse`: charge only the reservation and leave the excess unpaid, alerted and
+   * audited, until `tollgate budget adjust` settles it; spend then never passes a limit.
+   */
+  overrun: z.enum(['record', 'refuse']).default('record'),
 }).strict();
 
 const SecuritySchema = z.object({

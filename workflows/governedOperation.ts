@@ -25,7 +25,7 @@ const gate = proxyLocalActivities<TollgateActivities>({
   startToCloseTimeout: '30s',
   retry: {
     initialInterval: '200ms', maximumInterval: '10s',
-    nonRetryableErrorTypes: [FailureType.InvalidOperation, FailureType.InvalidPolicyMetadata, FailureType.BudgetUnavailable, FailureType.BudgetReservationState],
+    nonRetryableErrorTypes: [FailureType.InvalidOperation, FailureType.InvalidPolicyMetadata, FailureType.BudgetUnavailable, FailureType.BudgetReservationState, FailureType.InvalidBudgetAmount],
   },
 });
 

@@ -159,12 +159,12 @@ export function operationCancelledEntry(op: OperationRef, detail: { reason?: str
   return { ...base(op, 'operation_cancelled', at), outcome: 'cancelled', data: { reason: detail.reason } };
 }
 
-export type BudgetEntryType = 'budget_reserved' | 'budget_committed' | 'budget_released' | 'budget_adjusted';
+export type BudgetEntryType = 'budget_reserved' | 'budget_committed' | 'budget_released';
 
 /**
- * budget_reserved / _committed / _released / _adjusted: data `{ amount, user?, team?, period?,
+ * budget_reserved / _committed / _released: data `{ amount, user?, team?, period?,
  * estimated?, actual?, reason? }` (amount in currency units: reserved, committed, released,
- * or the signed correction).
+ * (corrections by hand are budgetAdjustmentEntry).
  */
 export function budgetEntry(
   type: BudgetEntryType,
@@ -172,9 +172,7 @@ export function budgetEntry(
   detail: { amount: number; user?: string; team?: string; period?: string; estimated?: number; actual?: number; reason?: string },
   at?: At,
 ): AuditEntryInput {
-  // Adjustments may repeat (a correction of a correction): key each by its resulting amount.
-  const parts = type === 'budget_adjusted' ? [String(detail.actual ?? detail.amount)] : [];
-  return { ...base(op, type, at, ...parts), data: { ...detail } };
+  return { ...base(op, type, at), data: { ...detail } };
 }
 
 /**
@@ -246,4 +244,51 @@ export function policyLoadedEntry(loaded: { role: string; file: string; name: st
 /** rollout_changed: `tollgate rollout set`. actor = who. data `{ percentage, previous }`. */
 export function rolloutChangedEntry(change: { percentage: number; previous: number | null; at: Date }, actor: string): AuditEntryInput {
   return { key: ['rollout_changed', change.at.toISOString()].join(':'), type: 'rollout_changed', at: change.at, actor, outcome: `${change.percentage}%`, data: { percentage: change.percentage, previous: change.previous } };
+}
+
+/**
+ * budget_overrun: the operation cost more than it reserved and the difference did not fit a
+ * limit. outcome = recorded (charged in full) | unpaid (the excess was not charged). data
+ * `{ reserved, reported, charged, unpaid, period, levels: [{ level, entity, limit, used, ceiling }] }`.
+ * One per operation: a retried commit reports the same overrun.
+ */
+export function budgetOverrunEntry(
+  op: OperationRef,
+  overrun: { reserved: number; reported: number; charged: number; unpaid: number; period: string; levels: readonly object[] },
+  at?: At,
+): AuditEntryInput {
+  const { reserved, reported, charged, unpaid, period, levels } = overrun;
+  return {
+    ...base(op, 'budget_overrun', at),
+    outcome: unpaid > 0 ? 'unpaid' : 'recorded',
+    data: { reserved, reported, charged, unpaid, period, levels: levels.map((level) => ({ ...level })) },
+  };
+}
+
+/**
+ * budget_adjusted for a cost corrected by hand (`tollgate budget adjust`, adjustCost): actor =
+ * who corrected it. data `{ amount (the signed correction), previous, actual, unpaid (what it
+ * settled), user, team?, period, reason? }`. Keyed by the ledger's journal entry, so each
+ * correction is one entry however often it is retried, and a return to an earlier amount is new.
+ */
+export function budgetAdjustmentEntry(adjustment: {
+  operationId: string; entry: number; actor: string; amount: number; previous: number; actual: number; unpaid: number;
+  user?: string; team?: string; period?: string; reason?: string; at: At;
+}): AuditEntryInput {
+  const { operationId, entry, actor, at, ...data } = adjustment;
+  return { ...base({ operationId }, 'budget_adjusted', at, 'entry', entry), actor, data };
+}
+
+/**
+ * budget_limit_set: a run-time limit set, lifted (limit null: unlimited) or cleared back to
+ * the config file's. No operation; actor = who changed it; outcome = where the limit now
+ * comes from (override | config). data `{ level, entity, limit, previous, reason? }` (the
+ * limits in force after and before). Keyed by the ledger's change id.
+ */
+export function budgetLimitSetEntry(change: {
+  change: number; level: string; entity: string; overridden: boolean; limit: number | null; previous: number | null;
+  actor: string; reason?: string; at: At;
+}): AuditEntryInput {
+  const { change: id, overridden, actor, at, ...data } = change;
+  return { key: `budget_limit_set:${id}`, type: 'budget_limit_set', at, actor, outcome: overridden ? 'override' : 'config', data };
 }

@@ -7,7 +7,7 @@ export { InvalidAuditEntryError, AuditStoreError } from './errors.js';
 export {
   auditKey, policyDecisionEntry, approvalRequestedEntry, approvalVoteEntry, approvalRefusedEntry, approvalEscalatedEntry,
   approvalDecisionEntry, operationStartedEntry, operationCompletedEntry, operationFailedEntry, operationCancelledEntry,
-  budgetEntry, budgetAlertEntry, approvalGrantedEntry, grantRevokedEntry, approverTokenEntry, operationRefOf, policyShadowDivergenceEntry, policyLoadedEntry, rolloutChangedEntry, type OperationRef, type VoteRef, type BudgetEntryType,
+  budgetEntry, budgetAlertEntry, approvalGrantedEntry, grantRevokedEntry, approverTokenEntry, operationRefOf, policyShadowDivergenceEntry, policyLoadedEntry, rolloutChangedEntry, budgetOverrunEntry, budgetAdjustmentEntry, budgetLimitSetEntry, type OperationRef, type VoteRef, type BudgetEntryType,
 } from './entries.js';
 export {
   AUDIT_ENTRY_TYPES, type AuditEntryType, type AuditEntryInput, type AuditEntry, type UnsealedAuditEntry, type AuditQuery,

@@ -46,6 +46,8 @@ const TYPE_RULES: Record<AuditEntryType, TypeRule> = {
   policy_shadow_divergence: { requires: ['operationId', 'outcome'], outcomes: ['allow', 'deny', 'require_approval'] },
   policy_loaded: { requires: ['actor'], data: { role: 'string', version: 'string' } },
   rollout_changed: { requires: ['actor'], data: { percentage: 'number' } },
+  budget_overrun: { requires: ['operationId', 'outcome'], outcomes: ['recorded', 'unpaid'], data: { reported: 'number', charged: 'number' } },
+  budget_limit_set: { requires: ['actor', 'outcome'], outcomes: ['override', 'config'], data: { level: 'string', entity: 'string' } },
 };
 
 const text = z.string().nullable().optional();

@@ -28,6 +28,8 @@ export const AUDIT_ENTRY_TYPES = [
   'policy_shadow_divergence',
   'policy_loaded',
   'rollout_changed',
+  'budget_overrun',
+  'budget_limit_set',
 ] as const;
 export type AuditEntryType = (typeof AUDIT_ENTRY_TYPES)[number];
 

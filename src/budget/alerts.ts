@@ -1,8 +1,9 @@
 import { logger } from '../log.js';
 import type { Queryable } from '../store/connect.js';
-import { formatMoney, fromMicros, microsFromSql, toMicros } from './money.js';
+import { formatMoney, fromMicros, microsFromSql, wholeMicros } from './money.js';
+import { formatBudgetOverrun } from './overrun.js';
 import { periodAdjective, type BudgetPeriod } from './period.js';
-import type { BudgetLevel, BudgetLevelStatus } from './types.js';
+import type { BudgetLevel, BudgetLevelStatus, BudgetOverrun } from './types.js';
 
 /** A level's committed spend reached a threshold of its limit in a period. */
 export interface BudgetAlert {
@@ -24,6 +25,8 @@ export interface BudgetAlert {
 /** Where alerts go (Slack, console, ...); implementations live with their transport. */
 export interface BudgetAlertSink {
   sendBudgetAlert(alert: BudgetAlert): Promise<void>;
+  /** An operation cost more than it reserved, past a limit; `deliverBudgetOverrun` logs it when a sink has no such method. */
+  sendBudgetOverrun?(overrun: BudgetOverrun): Promise<void>;
 }
 
 /** Thresholds in basis points, so that 0.8 compares exactly. */
@@ -47,7 +50,7 @@ const LEVEL_NAME: Record<BudgetLevel, string> = { user: 'User', team: 'Team', or
 export function formatBudgetAlert(alert: BudgetAlert): string {
   const who = alert.level === 'org' ? LEVEL_NAME.org : `${LEVEL_NAME[alert.level]} ${alert.entity}`;
   return `Budget Alert: ${who} has used ${alert.percent.toFixed(1)}% of ${periodAdjective(alert.periodKind)} budget `
-    + `($${formatMoney(toMicros(alert.spent))} / $${formatMoney(toMicros(alert.limit))})`;
+    + `($${formatMoney(wholeMicros(alert.spent))} / $${formatMoney(wholeMicros(alert.limit))})`;
 }
 
 interface AlertRow {
@@ -91,8 +94,8 @@ export async function recordBudgetAlerts(
 ): Promise<BudgetAlert[]> {
   const crossings = levels.flatMap((status) => {
     if (status.limit === null) return [];
-    const spentMicros = toMicros(status.spent);
-    const limitMicros = toMicros(status.limit);
+    const spentMicros = wholeMicros(status.spent);
+    const limitMicros = wholeMicros(status.limit);
     return crossedThresholds(spentMicros, limitMicros, thresholds).map((threshold) => ({ status, threshold, spentMicros, limitMicros }));
   });
   if (crossings.length === 0) return [];
@@ -147,4 +150,21 @@ export async function undeliveredBudgetAlerts(db: Queryable, olderThanMs: number
     [new Date(now.getTime() - olderThanMs)],
   );
   return rows.map(alertOf);
+}
+
+/**
+ * Send an overrun's alert, unless it was sent already (a retried commit reports the overrun
+ * again), and record it sent. A sink without `sendBudgetOverrun` gets it in the log, at warn
+ * level. A failed send is logged and left unsent, so the next retry of the commit sends it.
+ */
+export async function deliverBudgetOverrun(sink: BudgetAlertSink, overrun: BudgetOverrun, markSent: () => Promise<boolean>): Promise<boolean> {
+  if (overrun.alerted) return false;
+  try {
+    if (sink.sendBudgetOverrun) await sink.sendBudgetOverrun(overrun);
+    else logger.warn({ overrun }, formatBudgetOverrun(overrun));
+  } catch (error) {
+    logger.warn({ err: error, key: overrun.key }, 'budget overrun alert not delivered');
+    return false;
+  }
+  return markSent();
 }

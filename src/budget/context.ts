@@ -1,4 +1,4 @@
-import { toMicros } from './money.js';
+import { costToMicros, wholeMicros } from './money.js';
 import type { BudgetLevel, BudgetLevelStatus, BudgetsConfig } from './types.js';
 
 /**
@@ -36,8 +36,8 @@ export function readsBudgetContext(keys: Iterable<string>): boolean {
 
 export function levelExceeded(level: BudgetLevelStatus | undefined, estimatedMicros: number): boolean {
   if (!level || level.limit === null) return false;
-  const limit = toMicros(level.limit);
-  const used = toMicros(level.spent) + toMicros(level.reserved);
+  const limit = wholeMicros(level.limit);
+  const used = wholeMicros(level.spent) + wholeMicros(level.reserved);
   return used >= limit || used + estimatedMicros > limit;
 }
 
@@ -51,7 +51,7 @@ export function budgetContext(
   estimatedCost: number,
   budgets: Pick<BudgetsConfig, 'highCostThreshold'>,
 ): BudgetContext {
-  const estimatedMicros = toMicros(estimatedCost, 'estimatedCost');
+  const estimatedMicros = costToMicros(estimatedCost, 'estimatedCost');
   const of = (level: BudgetLevel) => levels.find((status) => status.level === level);
   const user = of('user');
   const team = of('team');
@@ -65,7 +65,7 @@ export function budgetContext(
     ...exceeded,
     monthly_budget_exceeded: exceeded.user_budget_exceeded || exceeded.team_budget_exceeded || exceeded.org_budget_exceeded,
     estimated_cost: estimatedCost,
-    estimated_cost_high: estimatedMicros > toMicros(budgets.highCostThreshold),
+    estimated_cost_high: estimatedMicros > wholeMicros(budgets.highCostThreshold),
     budget_period: levels[0]?.period ?? '',
     user_spent: user?.spent ?? null,
     user_reserved: user?.reserved ?? null,

@@ -11,6 +11,8 @@ export interface BudgetExceededDetails {
   requestedMicros: number;
   period: string;
   periodKind: BudgetPeriod;
+  /** The level has no limit that refused: the ledger's maximum per period did (limitMicros is it). */
+  ceiling?: boolean;
 }
 
 /**
@@ -27,13 +29,18 @@ export class BudgetExceededError extends Error {
   readonly remaining: number;
   readonly requested: number;
   readonly period: string;
+  readonly ceiling: boolean;
 
   constructor(details: BudgetExceededDetails) {
     const remainingMicros = Math.max(0, details.limitMicros - details.spentMicros - details.reservedMicros);
     const who = details.level === 'org' ? 'org' : `${details.level} ${details.entity}`;
-    super(`${who} budget exceeded: ${formatMoney(remainingMicros)} left of ${formatMoney(details.limitMicros)} `
-      + `${periodPhrase(details.periodKind)}, ${formatMoney(details.requestedMicros)} requested`);
+    const ceiling = details.ceiling ?? false;
+    const of = ceiling ? `the ledger's maximum of ${formatMoney(details.limitMicros)} per entity` : formatMoney(details.limitMicros);
+    super(`${who} budget exceeded: ${formatMoney(remainingMicros)} left of ${of} `
+      + `${periodPhrase(details.periodKind)}, ${formatMoney(details.requestedMicros)} requested`
+      + (ceiling ? ' (the most one user, team or org can hold in a period)' : ''));
     this.name = 'BudgetExceededError';
+    this.ceiling = ceiling;
     this.level = details.level;
     this.entity = details.entity;
     this.limit = fromMicros(details.limitMicros);
@@ -46,8 +53,8 @@ export class BudgetExceededError extends Error {
 
   /** Plain fields, e.g. for the details of a Temporal ApplicationFailure. */
   toJSON() {
-    const { level, entity, limit, spent, reserved, remaining, requested, period } = this;
-    return { name: this.name, message: this.message, level, entity, limit, spent, reserved, remaining, requested, period };
+    const { level, entity, limit, spent, reserved, remaining, requested, period, ceiling } = this;
+    return { name: this.name, message: this.message, level, entity, limit, spent, reserved, remaining, requested, period, ceiling };
   }
 }
 

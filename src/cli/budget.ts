@@ -1,12 +1,45 @@
+import { userInfo } from 'node:os';
 import type { Command } from 'commander';
-import { BUDGET_LEVELS, formatMoney, toMicros, type BudgetLevel, type BudgetLevelStatus } from '../budget/index.js';
+import { AuditTrail } from '../audit/index.js';
+import {
+  BUDGET_LEVELS, BudgetLedger, formatMoney, wholeMicros, type BudgetChange, type BudgetLevel, type BudgetLevelStatus,
+} from '../budget/index.js';
 import { TollgateInputError } from '../errors.js';
+import { openStore } from '../store/index.js';
 import { printJson } from './io.js';
-import { withClient } from './context.js';
+import { configOf } from './context.js';
 
 const BAR_WIDTH = 20;
 /** Amounts in status are in currency units; formatMoney takes the ledger's micro-units. */
-const money = (amount: number) => formatMoney(toMicros(amount));
+const money = (amount: number) => formatMoney(wholeMicros(amount));
+
+/** Budgets live in the database alone: these commands work while Temporal is down. */
+async function withLedger<T>(command: Command, work: (ledger: BudgetLedger) => Promise<T>): Promise<T> {
+  const config = configOf(command);
+  const store = await openStore(config, { serveEmbedded: false, max: 2 });
+  try {
+    return await work(new BudgetLedger(store.pool, config.budgets, { audit: new AuditTrail(store.pool) }));
+  } finally {
+    await store.close();
+  }
+}
+
+/**
+ * Who is changing a budget, for the audit trail: --actor, else the login name. It is what the
+ * operator says, as with any database client, not an authenticated identity.
+ */
+function changeOf(options: { actor?: string; reason?: string }): BudgetChange {
+  let actor = options.actor ?? process.env.USER;
+  if (!actor) {
+    try {
+      actor = userInfo().username;
+    } catch {
+      // No passwd entry (a container): --actor is then required.
+    }
+  }
+  if (!actor) throw new TollgateInputError('--actor: who is making the change? (no $USER to default to)', '--actor');
+  return { actor, reason: options.reason };
+}
 
 function bar(percent: number | null): string {
   if (percent === null) return `[${' '.repeat(BAR_WIDTH)}] no limit`;
@@ -47,8 +80,8 @@ export function registerBudgetCommands(program: Command): void {
     .option('--team <id>', 'a team (subject.attributes.team_id)')
     .option('--json', 'print one JSON document')
     .action(async (options, command: Command) => {
-      await withClient(command, async (client) => {
-        const levels = await client.budgetStatus({ user: options.user, team: options.team });
+      await withLedger(command, async (ledger) => {
+        const levels = await ledger.status({ user: options.user, team: options.team });
         if (options.json) printJson(levels);
         else console.log(formatBudgetStatus(levels));
       });
@@ -58,26 +91,32 @@ export function registerBudgetCommands(program: Command): void {
     .argument('<level>', `one of ${BUDGET_LEVELS.join(', ')}`, level)
     .argument('<entity>', 'user or team id (any value for org)')
     .argument('<amount>', 'the limit per period, or "none" for unlimited, or "config" to go back to tollgate.yaml')
-    .action(async (lvl: BudgetLevel, entity: string, value: string, _options, command: Command) => {
-      await withClient(command, async (client) => {
+    .option('--actor <name>', 'who is making the change, for the audit trail (default: $USER)')
+    .option('--reason <text>', 'why, for the audit trail')
+    .action(async (lvl: BudgetLevel, entity: string, value: string, options, command: Command) => {
+      const change = changeOf(options);
+      await withLedger(command, async (ledger) => {
         if (value === 'config') {
-          const had = await client.clearBudgetLimit(lvl, entity);
+          const had = await ledger.clearLimit(lvl, entity, change);
           console.log(had ? `${lvl} ${entity}: back to the configured limit` : `${lvl} ${entity}: had no override`);
           return;
         }
         const limit = value === 'none' ? null : amount('amount')(value);
-        await client.setBudgetLimit(lvl, entity, limit);
+        await ledger.setLimit(lvl, entity, limit, change);
         console.log(`${lvl} ${entity}: limit ${limit === null ? 'none' : money(limit)}`);
       });
     });
   budget.command('adjust')
-    .description('correct what an operation actually cost (idempotent)')
+    .description('correct what an operation actually cost, settling any unpaid overrun (idempotent)')
     .argument('<id>', 'operation id')
     .argument('<actual>', 'the actual cost', amount('actual'))
-    .action(async (id: string, actual: number, _options, command: Command) => {
-      await withClient(command, async (client) => {
-        await client.adjustCost(id, actual);
-        console.log(`${id}: cost set to ${money(actual)}`);
+    .option('--actor <name>', 'who is making the change, for the audit trail (default: $USER)')
+    .option('--reason <text>', 'why (e.g. the invoice), for the audit trail')
+    .action(async (id: string, actual: number, options, command: Command) => {
+      const change = changeOf(options);
+      await withLedger(command, async (ledger) => {
+        const { reservation } = await ledger.adjust(id, actual, change);
+        console.log(`${id}: cost set to ${money(reservation.actual!)}`);
       });
     });
 }

@@ -16,7 +16,8 @@ import { FailureType, WORKFLOW_TYPE, statusQuery } from '../operation/contract.j
 import { configureRedaction, redactString } from '../redact.js';
 import { temporalConnectionOptions } from './connection.js';
 import { openStore, type Store } from '../store/index.js';
-import { BudgetLedger, type BudgetLevel, type BudgetLevelStatus } from '../budget/index.js';
+import { BudgetLedger, type BudgetChange, type BudgetLevel, type BudgetLevelStatus } from '../budget/index.js';
+import { AuditTrail } from '../audit/index.js';
 import { OperationDeniedError, OperationExpiredError, OperationNotFoundError, OperationOutcomeError, OperationRejectedError } from './errors.js';
 
 export interface OperationHandle {
@@ -67,25 +68,26 @@ export class GovernanceClient {
 
   private store?: Promise<Store>;
   private ownsStore = true;
-  /** The budget ledger, through the configured database (opened on first use). */
+  /** The budget ledger, through the configured database (opened on first use); people's changes are audited. */
   private async ledger(): Promise<BudgetLedger> {
     this.store ??= openStore(this.config, { serveEmbedded: false });
-    return new BudgetLedger((await this.store).pool, this.config.budgets);
+    const { pool } = await this.store;
+    return new BudgetLedger(pool, this.config.budgets, { audit: new AuditTrail(pool) });
   }
 
-  /** Correct what an operation cost after the fact (a pure gate committed its estimate). Idempotent. */
-  async adjustCost(id: string, actualCost: number): Promise<void> {
+  /** Correct what an operation cost after the fact (a pure gate committed its estimate). Idempotent; audited as `change.actor`. */
+  async adjustCost(id: string, actualCost: number, change: BudgetChange): Promise<void> {
     if (!Number.isFinite(actualCost) || actualCost < 0) throw new TollgateInputError(`actual cost must be a non-negative number, got ${actualCost}`, 'actualCost');
-    await (await this.ledger()).adjust(id, actualCost);
+    await (await this.ledger()).adjust(id, actualCost, change);
   }
 
-  /** Override a configured limit at run time (null: unlimited); `clearBudgetLimit` goes back to config. */
-  async setBudgetLimit(level: BudgetLevel, entity: string, amount: number | null): Promise<void> {
-    await (await this.ledger()).setLimit(level, entity, amount);
+  /** Override a configured limit at run time (null: unlimited); `clearBudgetLimit` goes back to config. Audited. */
+  async setBudgetLimit(level: BudgetLevel, entity: string, amount: number | null, change: BudgetChange): Promise<void> {
+    await (await this.ledger()).setLimit(level, entity, amount, change);
   }
 
-  async clearBudgetLimit(level: BudgetLevel, entity: string): Promise<boolean> {
-    return (await this.ledger()).clearLimit(level, entity);
+  async clearBudgetLimit(level: BudgetLevel, entity: string, change: BudgetChange): Promise<boolean> {
+    return (await this.ledger()).clearLimit(level, entity, change);
   }
 
   /**

@@ -33,6 +33,7 @@ export const FailureType = {
   UnknownOperation: 'UnknownOperation',
   BudgetUnavailable: 'BudgetUnavailable',
   BudgetReservationState: 'BudgetReservationState',
+  InvalidBudgetAmount: 'InvalidBudgetAmount',
 } as const;
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];
 

@@ -68,6 +68,36 @@ describeEachDatabase('budget ledger', (db) => {
       expect(Math.max(...seen)).toBeLessThanOrEqual(50);
     });
 
+    it('holds a limit across workers, each with its own pool and batches, and keeps totals equal to the reservations', async () => {
+      const n = names();
+      const budgets = parseConfig({ budgets: { teams: { [n.team]: 50 } } }, { env: {} }).budgets;
+      const workers = [db().newPool(4), db().newPool(4), db().newPool(4)].map((pool) => new BudgetLedger(pool, budgets));
+      const outcomes = await Promise.all(Array.from({ length: 150 }, async (_, i) => {
+        const worker = workers[i % workers.length];
+        const key = n.key(i);
+        try {
+          await worker.reserve(key, { user: `${n.user}-${i % 7}`, team: n.team, org: 'org' }, 1, NOV);
+        } catch (error) {
+          if (error instanceof BudgetExceededError) return 'refused';
+          throw error;
+        }
+        // Settled by another worker, as when Temporal runs the next activity elsewhere.
+        const settler = workers[(i + 1) % workers.length];
+        if (i % 3 === 0) await settler.release(key, NOV);
+        else await settler.commit(key, i % 3 === 1 ? 1 : 0.5, NOV);
+        return 'granted';
+      }));
+      const granted = outcomes.filter((o) => o === 'granted').length;
+      expect(granted).toBeGreaterThanOrEqual(50);
+      const [team] = await ledger({}).status({ team: n.team }, NOV);
+      expect(team.spent + team.reserved).toBeLessThanOrEqual(50);
+      const { rows: [sums] } = await db().pool.query<{ spent: string; reserved: string }>(
+        `SELECT COALESCE(SUM(actual_micros) FILTER (WHERE state = 'committed'), 0) AS spent,
+                COALESCE(SUM(estimated_micros) FILTER (WHERE state = 'reserved'), 0) AS reserved
+           FROM budget_reservations WHERE team_entity = $1`, [n.team]);
+      expect([team.spent, team.reserved]).toEqual([Number(sums.spent) / 1e6, Number(sums.reserved) / 1e6]);
+    });
+
     it('holds a shared team limit across users reserving at once', async () => {
       const n = names();
       const budget = ledger({ teams: { [n.team]: 30 }, users: Object.fromEntries(Array.from({ length: 10 }, (_, u) => [`${n.user}-${u}`, 5])) });
@@ -209,17 +239,17 @@ describeEachDatabase('budget ledger', (db) => {
       const n = names();
       const budget = ledger({ users: { [n.user]: 10 } });
       await budget.reserve(n.key(1), { user: n.user, org: 'org' }, 2.5, NOV);
-      await expect(budget.adjust(n.key(1), 2, NOV)).rejects.toThrow(/not committed yet/);
+      await expect(budget.adjust(n.key(1), 2, { actor: 'alice', now: NOV })).rejects.toThrow(/not committed yet/);
       await budget.commit(n.key(1), 2.35, NOV);
-      const adjusted = await budget.adjust(n.key(1), 2.4, NOV);
+      const adjusted = await budget.adjust(n.key(1), 2.4, { actor: 'alice', now: NOV });
       expect(adjusted.reservation.actual).toBe(2.4);
-      await budget.adjust(n.key(1), 2.4, NOV);
-      await budget.adjust(n.key(1), 2.1, NOV);
+      await budget.adjust(n.key(1), 2.4, { actor: 'alice', now: NOV });
+      await budget.adjust(n.key(1), 2.1, { actor: 'alice', now: NOV });
       expect((await budget.status({ user: n.user }, NOV))[0].spent).toBe(2.1);
       expect((await budget.entries(n.key(1))).map((e) => [e.kind, e.amount])).toEqual([
         ['reserve', 2.5], ['commit', 2.35], ['adjust', 0.05], ['adjust', -0.3],
       ]);
-      await expect(budget.adjust(n.key('ghost'), 1, NOV)).rejects.toBeInstanceOf(BudgetReservationNotFoundError);
+      await expect(budget.adjust(n.key('ghost'), 1, { actor: 'alice', now: NOV })).rejects.toBeInstanceOf(BudgetReservationNotFoundError);
     });
   });
 
@@ -253,14 +283,14 @@ describeEachDatabase('budget ledger', (db) => {
       const n = names();
       const budget = ledger({ teams: { [n.team]: 1000 } });
       const entities: BudgetEntities = { user: n.user, team: n.team, org: 'org' };
-      await budget.setLimit('team', n.team, 5);
+      await budget.setLimit('team', n.team, 5, { actor: 'carol' });
       await expect(budget.reserve(n.key(1), entities, 6, NOV)).rejects.toMatchObject({ level: 'team', limit: 5 });
-      await budget.setLimit('team', n.team, null);
+      await budget.setLimit('team', n.team, null, { actor: 'carol' });
       await budget.reserve(n.key(2), entities, 2000, NOV);
       expect(byLevel(await budget.status({ team: n.team }, NOV)).team.limit).toBeNull();
-      expect(await budget.clearLimit('team', n.team)).toBe(true);
+      expect(await budget.clearLimit('team', n.team, { actor: 'carol' })).toBe(true);
       expect(byLevel(await budget.status({ team: n.team }, NOV)).team).toMatchObject({ limit: 1000, remaining: 0 });
-      await expect(budget.setLimit('galaxy' as 'team', 'x', 1)).rejects.toThrow(/budget level/);
+      await expect(budget.setLimit('galaxy' as 'team', 'x', 1, { actor: 'carol' })).rejects.toThrow(/budget level/);
     });
   });
 

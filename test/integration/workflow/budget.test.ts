@@ -13,7 +13,7 @@ import { OperationDeniedError, OperationOutcomeError } from '../../../src/client
 import { createTollgateWorker, loadPoliciesInForce, workflowBundle, type TollgateWorker } from '../../../src/service/worker.js';
 import { createActivities } from '../../../activities/index.js';
 import { OperationRegistry } from '../../../src/operation/registry.js';
-import { BudgetLedger, type BudgetAlert } from '../../../src/budget/index.js';
+import { BudgetLedger, type BudgetAlert, type BudgetOverrun } from '../../../src/budget/index.js';
 import { AuditTrail } from '../../../src/audit/index.js';
 import type { TollgateConfig } from '../../../src/config.js';
 import { loadDecisionKey } from '../../../src/keys.js';
@@ -45,7 +45,9 @@ describeEachDatabase('budgets through workflows', (db: () => TestDatabase) => {
   let ledger: BudgetLedger;
   let store: Store;
   const alerts: BudgetAlert[] = [];
+  const overruns: BudgetOverrun[] = [];
   const user = `user-${randomUUID().slice(0, 8)}`;
+  const spender = `spender-${randomUUID().slice(0, 8)}`;
   const small = `small-${randomUUID().slice(0, 8)}`;
   const alerted = `alerted-${randomUUID().slice(0, 8)}`;
 
@@ -53,7 +55,7 @@ describeEachDatabase('budgets through workflows', (db: () => TestDatabase) => {
     config = await testConfig(POLICY, {
       address: temporal.address,
       approvers: TEST_APPROVERS,
-      budgets: { org: 1_000_000, users: { 'user-123': 100, [user]: 25, [small]: 3, [alerted]: 10 }, teams: { 'team-platform': 1000 } },
+      budgets: { org: 1_000_000, users: { 'user-123': 100, [user]: 25, [small]: 3, [alerted]: 10, [spender]: 10 }, teams: { 'team-platform': 1000 } },
     });
     store = { pool: db().pool, kind: db().kind, url: db().url, close: async () => undefined };
     const operations = new OperationRegistry()
@@ -61,7 +63,7 @@ describeEachDatabase('budgets through workflows', (db: () => TestDatabase) => {
       .register('boom', async () => { throw new Error('model timed out'); });
     worker = await createTollgateWorker({
       config, store, operations, approvals: new RecordingApprovalSink(), connection: temporal.nativeConnection,
-      budgetAlerts: { sendBudgetAlert: async (alert) => void alerts.push(alert) },
+      budgetAlerts: { sendBudgetAlert: async (alert) => void alerts.push(alert), sendBudgetOverrun: async (overrun) => void overruns.push(overrun) },
     });
     void worker.run();
     client = await GovernanceClient.connect(config, { store });
@@ -177,11 +179,29 @@ describeEachDatabase('budgets through workflows', (db: () => TestDatabase) => {
     const handle = await submit({ identifier: 'carol' }, 2);
     await handle.result();
     expect((await ledger.get(handle.id))?.actual).toBe(2);
-    await client.adjustCost(handle.id, 1.25);
-    await client.adjustCost(handle.id, 1.25);
+    await client.adjustCost(handle.id, 1.25, { actor: 'finance-bot', reason: 'invoice' });
+    await client.adjustCost(handle.id, 1.25, { actor: 'finance-bot' });
     expect((await ledger.get(handle.id))?.actual).toBe(1.25);
     const [carol] = await client.budgetStatus({ user: 'carol' });
     expect(carol.spent).toBe(1.25);
+    const adjusted = await new AuditTrail(db().pool).query({ operationId: handle.id, type: 'budget_adjusted' });
+    expect(adjusted.map((e) => [e.actor, e.data.amount, e.data.reason])).toEqual([['finance-bot', -0.75, 'invoice']]);
+  });
+
+  it('charges an operation that cost more than it reserved past the limit, and audits and alerts the overrun once', async () => {
+    const handle = await submit({ identifier: spender }, 1, { operation: { name: 'model_call', args: { actual: 40 } } });
+    const result = await handle.result();
+    expect(result.cost).toBe(40);
+    expect(await ledger.get(handle.id)).toMatchObject({ state: 'committed', estimated: 1, actual: 40, overrun: 39, unpaid: 0 });
+    const trail = new AuditTrail(db().pool);
+    expect((await trail.query({ operationId: handle.id })).map((e) => `${e.type}:${e.outcome ?? ''}`)).toEqual([
+      'policy_decision:allow', 'budget_reserved:', 'operation_completed:completed', 'budget_committed:', 'budget_overrun:recorded',
+    ]);
+    const [entry] = await trail.query({ operationId: handle.id, type: 'budget_overrun' });
+    expect(entry.data).toMatchObject({ reserved: 1, reported: 40, charged: 40, unpaid: 0, levels: [{ level: 'user', entity: spender, limit: 10, used: 40 }] });
+    await eventually(async () => overruns.some((o) => o.key === handle.id), 'the overrun alert');
+    expect(overruns.filter((o) => o.key === handle.id)).toHaveLength(1);
+    expect((await ledger.commit(handle.id, 40)).overrun).toMatchObject({ alerted: true });
   });
 
   it('alerts once per threshold as spend crosses 80%, 90% and 95%', async () => {

@@ -5,6 +5,7 @@ import {
   operationStartedEntry, policyDecisionEntry, prepareAuditEntry, type AuditEntryInput,
 } from '../../../src/audit/index.js';
 import { TollgateInputError } from '../../../src/errors.js';
+import { budgetAdjustmentEntry, budgetLimitSetEntry, budgetOverrunEntry } from '../../../src/audit/entries.js';
 
 const now = () => new Date('2025-03-01T12:00:00.123Z');
 const started: AuditEntryInput = { key: 'op-1:operation_started', type: 'operation_started', operationId: 'op-1' };
@@ -99,7 +100,6 @@ describe('entry builders', () => {
     budgetEntry('budget_reserved', op, { amount: 2, user: 'alice' }),
     budgetEntry('budget_committed', op, { amount: 1.5 }),
     budgetEntry('budget_released', op, { amount: 0.5 }),
-    budgetEntry('budget_adjusted', op, { amount: 0.25, actual: 1.75 }),
     budgetAlertEntry({ level: 'team', entity: 'team-a', period: '2025-03', periodKind: 'month', threshold: 0.8, spent: 80, limit: 100, percent: 80 }),
     approvalGrantedEntry(op, { grantId: 'grant-1', grantedBy: 'bob', scope: 'dataset://phi/*', expiresAt: '2025-03-01T11:00:00.000Z', maxUses: 5 }),
     grantRevokedEntry({ grantId: 'grant-1', requester: 'alice', action: 'data:export', scope: 'dataset://phi/*' }, 'bob'),
@@ -108,6 +108,9 @@ describe('entry builders', () => {
     policyShadowDivergenceEntry(op, { enforced: { effect: 'allow', rule: 'a' }, shadow: { effect: 'deny', rule: 'b' } }),
     policyLoadedEntry({ role: 'enforced', file: 'p.yaml', name: 'p', version: 'abc' }, 'worker-1'),
     rolloutChangedEntry({ percentage: 25, previous: 10, at: new Date('2025-03-01T10:00:00Z') }, 'cli:ops'),
+    budgetOverrunEntry(op, { reserved: 1, reported: 5, charged: 5, unpaid: 0, period: '2025-03', levels: [] }),
+    budgetAdjustmentEntry({ operationId: 'op-7', entry: 12, actor: 'carol', amount: 0.5, previous: 1.5, actual: 2, unpaid: 0, at: '2025-03-01T10:00:00.000Z' }),
+    budgetLimitSetEntry({ change: 3, level: 'team', entity: 'team-a', overridden: true, limit: 5, previous: 100, actor: 'carol', at: '2025-03-01T10:00:00.000Z' }),
   ];
 
   it('cover every entry type, each accepted by validation, with distinct keys', () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { crossedThresholds, formatBudgetAlert, type BudgetAlert } from '../../../src/budget/alerts.js';
 import { BudgetExceededError } from '../../../src/budget/errors.js';
+import { formatBudgetOverrun } from '../../../src/budget/overrun.js';
 
 const M = 1_000_000;
 const THRESHOLDS = [0.8, 0.9, 0.95];
@@ -47,5 +48,23 @@ describe('BudgetExceededError', () => {
     expect(error.message).toBe('team team-platform budget exceeded: 0.40 left of 1000.00 this month, 2.50 requested');
     expect(error).toMatchObject({ name: 'BudgetExceededError', level: 'team', entity: 'team-platform', limit: 1000, spent: 999.1, reserved: 0.5, remaining: 0.4, requested: 2.5 });
     expect(JSON.parse(JSON.stringify(error))).toMatchObject({ level: 'team', remaining: 0.4 });
+  });
+});
+
+describe('formatBudgetOverrun', () => {
+  const overrun = {
+    key: 'op-7', entities: { user: 'bob', team: 'platform', org: 'org' as const }, period: '2025-11', periodKind: 'month' as const,
+    reserved: 1, reported: 5000, charged: 5000, unpaid: 0, alerted: false,
+    levels: [{ level: 'team' as const, entity: 'platform', limit: 50, used: 5000, ceiling: false }],
+  };
+
+  it('says what it cost, against what, which budget it broke, and that it was charged', () => {
+    expect(formatBudgetOverrun(overrun)).toBe('Budget overrun: op-7 (user bob, team platform) cost $5000.00 against $1.00 reserved; '
+      + 'team platform is at $5000.00 of its monthly budget ($50.00). Charged in full (budgets.overrun: record).');
+  });
+
+  it('says what is unpaid and the command that settles it', () => {
+    expect(formatBudgetOverrun({ ...overrun, charged: 1, unpaid: 4999 }))
+      .toMatch(/Charged \$1\.00; \$4999\.00 unpaid until `tollgate budget adjust op-7 5000\.00`\.$/);
   });
 });
