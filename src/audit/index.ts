@@ -8,7 +8,7 @@ export {
   fileAnchorSink, slackAnchorSink, objectStoreAnchorSink, readAnchors, anchorLine, defaultAnchorDir,
   type ChatPostMessageClient, type RetainedObjectStore,
 } from './anchors.js';
-export { auditKeyId, signEntryHash, signCheckpoint, entrySignatureValid, checkpointSignatureValid } from './signing.js';
+export { auditKeyId, signEntryHash, signEntryHashes, signCheckpoint, entrySignatureValid, checkpointSignatureValid } from './signing.js';
 export { loadAuditKey, AUDIT_KEY_ENV, AUDIT_PUBLIC_KEY_ENV, auditKeyFile, parseAuditPublicKey } from './key.js';
 export { canonicalJson, entryHash, GENESIS_HASH } from './hash.js';
 export { prepareAuditEntry, sealAuditEntry, isAuditEntryType, type PreparedAuditEntry } from './normalise.js';

@@ -9,7 +9,7 @@ import { withTransaction } from '../store/transaction.js';
 import { TollgateInputError } from '../errors.js';
 import { AuditStoreError } from './errors.js';
 import { prepareAuditEntry, sealAuditEntry, type PreparedAuditEntry } from './normalise.js';
-import { auditKeyId, firstInvalidEntrySignature, signCheckpoint, signEntryHash } from './signing.js';
+import { auditKeyId, firstInvalidEntrySignature, signCheckpoint, signEntryHashes } from './signing.js';
 import { TrailVerifier, type AnchoredCheckpoint } from './trailVerifier.js';
 import type {
   AuditAnchorSink, AuditCheckpoint, AuditEntry, AuditEntryInput, AuditExportFilter, AuditExportResult, AuditQuery, ChainVerification,
@@ -56,6 +56,8 @@ const PAGE = 5_000;
 const MAX_BATCH = 1_000;
 /** Attempts when another writer slipped in an entry with one of our keys between look-up and lock. */
 const KEY_RACE_ATTEMPTS = 5;
+/** Fast-path attempts before an append waits for the head lock instead (writers in other processes keep moving the head). */
+const OPTIMISTIC_ATTEMPTS = 2;
 
 function entryOf(row: EntryRow): AuditEntry {
   return {
@@ -124,6 +126,15 @@ interface PendingAppend {
 
 class KeyRace extends Error {}
 
+interface Sealed {
+  /** Per append, its entries as stored: new ones sealed, known keys as found. */
+  results: AuditEntry[][];
+  fresh: AuditEntry[];
+  end: { seq: number; hash: string };
+}
+
+const UNIQUE_VIOLATION = '23505';
+
 /**
  * The tamper-evident audit trail: an append-only hash chain in the SQL store, each entry signed
  * with the audit key, with signed checkpoints copied to anchors outside the database
@@ -151,6 +162,8 @@ export class AuditTrail {
   /** A seq whose entry failed its signature check: checkpoints stop short of it (logged once). */
   private untrustedFrom?: number;
   private readonly anchoring = new Map<string, Promise<void>>();
+  /** The head as this trail last wrote or read it: the fast path's guess of where the chain ends. */
+  private knownHead?: Head;
 
   constructor(private readonly pool: pg.Pool, options: AuditTrailOptions = {}) {
     this.now = options.now ?? (() => new Date());
@@ -224,21 +237,123 @@ export class AuditTrail {
     }
   }
 
-  /** One transaction for several appends; each keeps its own entries' order and all-or-none. */
-  private async write(appends: readonly (readonly PreparedAuditEntry[])[], forceCheckpoint = false): Promise<AuditEntry[][]> {
+  /**
+   * One transaction for several appends; each keeps its own entries' order and all-or-none.
+   *
+   * The usual case takes one statement and no explicit transaction: the entries are sealed
+   * against the head this trail last wrote (or read), and the statement inserts them and moves
+   * the head only if the head is still there (`WHERE last_seq = expected`). The head row is then
+   * locked only inside the server, for that statement and its commit, never across a round trip
+   * to this process. If another writer moved the head, or a key is already in the trail, the
+   * statement changes nothing and the append is sealed again. When a checkpoint is due (it needs
+   * the other writers' entries checked under the lock), or after repeated conflicts, the append
+   * takes the locked path instead.
+   */
+  private async write(appends: readonly (readonly PreparedAuditEntry[])[]): Promise<AuditEntry[][]> {
+    const existing = new Map<string, AuditEntry>();
+    for (let attempt = 1; attempt <= OPTIMISTIC_ATTEMPTS; attempt++) {
+      const head = this.knownHead ?? await readHead(this.pool, false);
+      const sealed = await this.seal(appends, existing, head);
+      if (sealed.fresh.length === 0) return sealed.results;
+      if (this.checkpointDue(head, sealed.end.seq)) break;
+      const outcome = await this.appendIfHeadAt(head, sealed);
+      if (outcome === 'appended') return sealed.results;
+      this.knownHead = undefined;
+      if (outcome.length > 0) await this.lookUp(outcome, existing);
+    }
+    return this.writeWithLock(appends);
+  }
+
+  private async lookUp(keys: readonly string[], into: Map<string, AuditEntry>): Promise<void> {
+    const { rows } = await this.pool.query<EntryRow>(`SELECT ${COLUMNS} FROM audit_entries WHERE entry_key = ANY($1::text[])`, [keys]);
+    for (const row of rows) into.set(row.entry_key, entryOf(row));
+  }
+
+  /** The fast path's one statement. Resolves to 'appended', or to the keys already in the trail (none: the head moved). */
+  private async appendIfHeadAt(head: Head, sealed: Sealed): Promise<'appended' | string[]> {
+    const { fresh, end } = sealed;
+    const column = <T>(pick: (entry: AuditEntry) => T) => fresh.map(pick);
+    let rows: { inserted: string; duplicates: string[] | null; checkpoint_seq: string | null; checkpoint_at: Date | null }[];
+    try {
+      ({ rows } = await this.pool.query(
+        `WITH duplicate AS (SELECT entry_key FROM audit_entries WHERE entry_key = ANY($2::text[])),
+         moved AS (
+           UPDATE audit_chain_head SET last_seq = $16::bigint, last_hash = $17::text
+           WHERE last_seq = $18::bigint AND NOT EXISTS (SELECT 1 FROM duplicate)
+           RETURNING checkpoint_seq, checkpoint_at
+         ), inserted AS (
+           INSERT INTO audit_entries (${COLUMNS})
+           SELECT * FROM unnest($1::bigint[], $2::text[], $3::timestamptz[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
+                                $9::text[], $10::text[], $11::jsonb[], $12::text[], $13::text[], $14::text[], $15::text[])
+           WHERE EXISTS (SELECT 1 FROM moved)
+           RETURNING 1
+         )
+         SELECT (SELECT count(*) FROM inserted) AS inserted, (SELECT array_agg(entry_key) FROM duplicate) AS duplicates,
+                (SELECT checkpoint_seq FROM moved) AS checkpoint_seq, (SELECT checkpoint_at FROM moved) AS checkpoint_at`,
+        [column((e) => e.seq), column((e) => e.key), column((e) => e.at), column((e) => e.type), column((e) => e.operationId),
+          column((e) => e.actor), column((e) => e.action), column((e) => e.resource), column((e) => e.outcome), column((e) => e.rule),
+          column((e) => JSON.stringify(e.data)), column((e) => e.prevHash), column((e) => e.hash), column((e) => e.signature ?? null),
+          column((e) => e.keyId ?? null), end.seq, end.hash, head.seq]));
+    } catch (error) {
+      // A key inserted by another writer after this statement's snapshot: nothing was written.
+      if ((error as { code?: string }).code === UNIQUE_VIOLATION) return fresh.map((entry) => entry.key);
+      throw error;
+    }
+    const [row] = rows;
+    if (Number(row.inserted) !== fresh.length) return row.duplicates ?? [];
+    this.knownHead = { seq: end.seq, hash: end.hash, checkpointSeq: Number(row.checkpoint_seq), checkpointAt: row.checkpoint_at };
+    for (const entry of fresh) this.remember(entry.hash);
+    return 'appended';
+  }
+
+  /** Give each new entry its place after `head`, its hash and its signature; known keys get the stored entry. */
+  private async seal(appends: readonly (readonly PreparedAuditEntry[])[], existing: ReadonlyMap<string, AuditEntry>, head: Head): Promise<Sealed> {
+    let seq = head.seq;
+    let prevHash = head.hash;
+    const fresh: AuditEntry[] = [];
+    const byKey = new Map(existing);
+    const results = appends.map((entries) => entries.map((prepared) => {
+      const found = byKey.get(prepared.key);
+      if (found) return found;
+      const entry: AuditEntry = sealAuditEntry(prepared, seq + 1, prevHash);
+      seq = entry.seq;
+      prevHash = entry.hash;
+      byKey.set(entry.key, entry);
+      fresh.push(entry);
+      return entry;
+    }));
+    // Hashing is a chain, one after the other; the signatures are independent and go in parallel.
+    if (this.privateKey && fresh.length > 0) {
+      const signatures = await signEntryHashes(fresh.map((entry) => entry.hash), this.privateKey);
+      fresh.forEach((entry, i) => Object.assign(entry, { signature: signatures[i], keyId: this.keyId }));
+    }
+    return { results, fresh, end: { seq, hash: prevHash } };
+  }
+
+  private checkpointDue(head: Head, endSeq: number, force = false): boolean {
+    if (!this.privateKey || endSeq <= head.checkpointSeq) return false;
+    if (this.untrustedFrom !== undefined && this.untrustedFrom > head.checkpointSeq) return false;
+    return force || this.stale(head) || endSeq - head.checkpointSeq >= this.policy.everyEntries;
+  }
+
+  /** The last checkpoint is older than `everySeconds` (or there is none yet). */
+  private stale(head: Head): boolean {
+    return head.checkpointAt === null || this.now().getTime() - head.checkpointAt.getTime() >= this.policy.everySeconds * 1000;
+  }
+
+  /** The locked path: a transaction that holds the head row while it seals, checkpoints and writes. */
+  private async writeWithLock(appends: readonly (readonly PreparedAuditEntry[])[]): Promise<AuditEntry[][]> {
     for (let attempt = 1; ; attempt++) {
       const keys = [...new Set(appends.flat().map((entry) => entry.key))];
       const existing = new Map<string, AuditEntry>();
-      if (keys.length > 0) {
-        // Looked up before the lock: a retried activity is rare, the lock is precious.
-        const { rows } = await this.pool.query<EntryRow>(`SELECT ${COLUMNS} FROM audit_entries WHERE entry_key = ANY($1::text[])`, [keys]);
-        for (const row of rows) existing.set(row.entry_key, entryOf(row));
-      }
+      // Looked up before the lock: a retried activity is rare, the lock is precious.
+      if (keys.length > 0) await this.lookUp(keys, existing);
       try {
-        const { results, checkpoint } = await withTransaction(this.pool, (client) => this.writeLocked(client, appends, existing, forceCheckpoint));
+        const { results, checkpoint } = await withTransaction(this.pool, (client) => this.writeLocked(client, appends, existing));
         if (checkpoint && this.sinks.length > 0) void this.anchor();
         return results;
       } catch (error) {
+        this.knownHead = undefined;
         if (error instanceof KeyRace && attempt < KEY_RACE_ATTEMPTS) continue;
         if (error instanceof KeyRace) throw new AuditStoreError('audit append: another writer kept inserting the same entry keys; giving up after 5 attempts');
         throw error;
@@ -250,28 +365,14 @@ export class AuditTrail {
     client: pg.PoolClient,
     appends: readonly (readonly PreparedAuditEntry[])[],
     existing: Map<string, AuditEntry>,
-    forceCheckpoint: boolean,
   ): Promise<{ results: AuditEntry[][]; checkpoint?: AuditCheckpoint }> {
     const head = await readHead(client, true);
-    let seq = head.seq;
-    let prevHash = head.hash;
-    const fresh: AuditEntry[] = [];
-    const byKey = new Map(existing);
-    const results = appends.map((entries) => entries.map((prepared) => {
-      const found = byKey.get(prepared.key);
-      if (found) return found;
-      const sealed = sealAuditEntry(prepared, seq + 1, prevHash);
-      const entry: AuditEntry = this.privateKey ? { ...sealed, signature: signEntryHash(sealed.hash, this.privateKey), keyId: this.keyId } : sealed;
-      seq = entry.seq;
-      prevHash = entry.hash;
-      byKey.set(entry.key, entry);
-      fresh.push(entry);
-      return entry;
-    }));
-    const checkpoint = await this.checkpointFor(client, head, { seq, hash: prevHash }, fresh, forceCheckpoint);
+    const { results, fresh, end } = await this.seal(appends, existing, head);
+    const { seq, hash: prevHash } = end;
+    const checkpoint = this.checkpointDue(head, seq) ? await this.checkpointFor(client, head, end) : undefined;
     if (fresh.length === 0 && !checkpoint) return { results };
     const column = <T>(pick: (entry: AuditEntry) => T) => fresh.map(pick);
-    const { rows } = await client.query<{ inserted: string }>(
+    const { rows } = await client.query<{ inserted: string; checkpoint_seq: string; checkpoint_at: Date | null }>(
       `WITH inserted AS (
          INSERT INTO audit_entries (${COLUMNS})
          SELECT * FROM unnest($1::bigint[], $2::text[], $3::timestamptz[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
@@ -281,13 +382,14 @@ export class AuditTrail {
        ), moved AS (
          UPDATE audit_chain_head SET last_seq = $16::bigint, last_hash = $17::text,
            checkpoint_seq = COALESCE($18::bigint, checkpoint_seq), checkpoint_at = COALESCE($19::timestamptz, checkpoint_at)
-         RETURNING 1
+         RETURNING checkpoint_seq, checkpoint_at
        ), signed AS (
          INSERT INTO audit_checkpoints (seq, hash, at, key_id, signature)
          SELECT $18::bigint, $20::text, $19::timestamptz, $21::text, $22::text WHERE $18::bigint IS NOT NULL
          RETURNING 1
        )
-       SELECT (SELECT count(*) FROM inserted) AS inserted, (SELECT count(*) FROM moved) AS moved, (SELECT count(*) FROM signed) AS signed`,
+       SELECT (SELECT count(*) FROM inserted) AS inserted, (SELECT count(*) FROM signed) AS signed,
+              (SELECT checkpoint_seq FROM moved) AS checkpoint_seq, (SELECT checkpoint_at FROM moved) AS checkpoint_at`,
       [column((e) => e.seq), column((e) => e.key), column((e) => e.at), column((e) => e.type), column((e) => e.operationId),
         column((e) => e.actor), column((e) => e.action), column((e) => e.resource), column((e) => e.outcome), column((e) => e.rule),
         column((e) => JSON.stringify(e.data)), column((e) => e.prevHash), column((e) => e.hash), column((e) => e.signature ?? null),
@@ -296,6 +398,7 @@ export class AuditTrail {
     // Fewer rows than entries: a writer outside the lock inserted one of these keys meanwhile.
     if (Number(rows[0].inserted) !== fresh.length) throw new KeyRace();
     for (const entry of fresh) this.remember(entry.hash);
+    this.knownHead = { seq, hash: prevHash, checkpointSeq: Number(rows[0].checkpoint_seq), checkpointAt: rows[0].checkpoint_at };
     return { results, checkpoint };
   }
 
@@ -307,25 +410,14 @@ export class AuditTrail {
   }
 
   /**
-   * The checkpoint this transaction must write, if one is due: the entries since the last
-   * checkpoint reach `everyEntries`, or the last one is older than `everySeconds`. Before
-   * vouching for them, the writer checks the signatures of entries that other writers made
-   * (its own it just signed): an entry slipped in by the database owner is unsigned or signed
-   * with another key, and no checkpoint may cover it. Then the checkpoint stops before it, and
-   * `verify` names it.
+   * The checkpoint a locked transaction writes once one is due (`checkpointDue`). Before
+   * vouching for the entries since the last checkpoint, the writer checks the signatures of those
+   * other writers made (its own it just signed): an entry slipped in by the database owner is
+   * unsigned or signed with another key, and no checkpoint may cover it. Then the checkpoint stops
+   * before it, and `verify` names it.
    */
-  private async checkpointFor(
-    client: pg.PoolClient,
-    head: Head,
-    end: { seq: number; hash: string },
-    fresh: readonly AuditEntry[],
-    force: boolean,
-  ): Promise<AuditCheckpoint | undefined> {
-    if (!this.privateKey || !this.keyId || end.seq <= head.checkpointSeq) return undefined;
-    if (this.untrustedFrom !== undefined && this.untrustedFrom > head.checkpointSeq) return undefined;
+  private async checkpointFor(client: pg.PoolClient, head: Head, end: { seq: number; hash: string }): Promise<AuditCheckpoint | undefined> {
     const now = this.now();
-    const stale = head.checkpointAt === null || now.getTime() - head.checkpointAt.getTime() >= this.policy.everySeconds * 1000;
-    if (!force && !stale && end.seq - head.checkpointSeq < this.policy.everyEntries) return undefined;
     let upTo = end;
     if (head.seq > head.checkpointSeq) {
       const { rows } = await client.query<{ seq: string; hash: string; signature: string | null; key_id: string | null }>(
@@ -344,7 +436,7 @@ export class AuditTrail {
         upTo = { seq: badSeq - 1, hash: before.hash };
       }
     }
-    return signCheckpoint({ seq: upTo.seq, hash: upTo.hash, at: now.toISOString(), keyId: this.keyId }, this.privateKey);
+    return signCheckpoint({ seq: upTo.seq, hash: upTo.hash, at: now.toISOString(), keyId: this.keyId! }, this.privateKey!);
   }
 
   /**
@@ -357,8 +449,7 @@ export class AuditTrail {
     let checkpoint: AuditCheckpoint | undefined;
     if (this.privateKey) {
       const head = await readHead(this.pool, false);
-      const stale = head.checkpointAt === null || this.now().getTime() - head.checkpointAt.getTime() >= this.policy.everySeconds * 1000;
-      if (head.seq > head.checkpointSeq && stale) checkpoint = await this.checkpoint();
+      if (head.seq > head.checkpointSeq && this.stale(head)) checkpoint = await this.checkpoint();
     }
     await this.anchor();
     return checkpoint ? { checkpoint } : {};
@@ -369,7 +460,7 @@ export class AuditTrail {
     if (!this.privateKey) return undefined;
     const { checkpoint } = await withTransaction(this.pool, async (client) => {
       const head = await readHead(client, true);
-      const made = await this.checkpointFor(client, head, { seq: head.seq, hash: head.hash }, [], true);
+      const made = this.checkpointDue(head, head.seq, true) ? await this.checkpointFor(client, head, { seq: head.seq, hash: head.hash }) : undefined;
       if (!made) return { checkpoint: undefined };
       await client.query(
         `WITH moved AS (UPDATE audit_chain_head SET checkpoint_seq = $1, checkpoint_at = $3 RETURNING 1)
