@@ -23,3 +23,4 @@ export {
   type AuditExportFilter, type AuditExportResult, type ChainBreak, type ChainVerification, type AuditCheckpoint, type AuditAnchorSink,
   type SignatureVerification, type AnchorVerification,
 } from './types.js';
+export { AuditConfigSchema, auditTrailOptions, type AuditConfig } from './config.js';

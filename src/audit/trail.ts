@@ -242,7 +242,7 @@ export class AuditTrail {
    *
    * The usual case takes one statement and no explicit transaction: the entries are sealed
    * against the head this trail last wrote (or read), and the statement inserts them and moves
-   * the head only if the head is still there (`WHERE last_seq = expected`). The head row is then
+   * the head only if the head is still there (`WHERE last_seq = … AND last_hash = …`). The head row is then
    * locked only inside the server, for that statement and its commit, never across a round trip
    * to this process. If another writer moved the head, or a key is already in the trail, the
    * statement changes nothing and the append is sealed again. When a checkpoint is due (it needs
@@ -279,7 +279,7 @@ export class AuditTrail {
         `WITH duplicate AS (SELECT entry_key FROM audit_entries WHERE entry_key = ANY($2::text[])),
          moved AS (
            UPDATE audit_chain_head SET last_seq = $16::bigint, last_hash = $17::text
-           WHERE last_seq = $18::bigint AND NOT EXISTS (SELECT 1 FROM duplicate)
+           WHERE last_seq = $18::bigint AND last_hash = $19::text AND NOT EXISTS (SELECT 1 FROM duplicate)
            RETURNING checkpoint_seq, checkpoint_at
          ), inserted AS (
            INSERT INTO audit_entries (${COLUMNS})
@@ -293,7 +293,7 @@ export class AuditTrail {
         [column((e) => e.seq), column((e) => e.key), column((e) => e.at), column((e) => e.type), column((e) => e.operationId),
           column((e) => e.actor), column((e) => e.action), column((e) => e.resource), column((e) => e.outcome), column((e) => e.rule),
           column((e) => JSON.stringify(e.data)), column((e) => e.prevHash), column((e) => e.hash), column((e) => e.signature ?? null),
-          column((e) => e.keyId ?? null), end.seq, end.hash, head.seq]));
+          column((e) => e.keyId ?? null), end.seq, end.hash, head.seq, head.hash]));
     } catch (error) {
       // A key inserted by another writer after this statement's snapshot: nothing was written.
       if ((error as { code?: string }).code === UNIQUE_VIOLATION) return fresh.map((entry) => entry.key);

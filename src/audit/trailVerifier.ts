@@ -90,7 +90,7 @@ export class TrailVerifier {
     const stored = new Map<number, AuditCheckpoint>();
     for (const checkpoint of options.checkpoints ?? []) {
       stored.set(checkpoint.seq, checkpoint);
-      const trusted = this.signatureProblem(checkpoint, `checkpoint ${checkpoint.seq}`);
+      const trusted = this.trusts(checkpoint, `checkpoint ${checkpoint.seq}`);
       if (trusted) this.validCheckpoints++;
       this.checkpointAt.set(checkpoint.seq, checkpoint.at);
       this.expect({
@@ -104,7 +104,7 @@ export class TrailVerifier {
       let lastSeq: number | undefined;
       for (const anchor of options.anchors.checkpoints) {
         lastSeq = Math.max(lastSeq ?? 0, anchor.seq);
-        const trusted = this.signatureProblem(anchor, `anchor ${anchor.where}`);
+        const trusted = this.trusts(anchor, `anchor ${anchor.where}`);
         if (trusted) this.checkpointAt.set(anchor.seq, anchor.at);
         this.expect({
           seq: anchor.seq,
@@ -132,8 +132,8 @@ export class TrailVerifier {
     }
   }
 
-  /** Whether a checkpoint may be trusted; records why not when a key says it is forged. */
-  private signatureProblem(checkpoint: AuditCheckpoint & { where?: string }, what: string): boolean {
+  /** Whether a checkpoint may be trusted: its signature verifies with the key. Records why not, when there is a key to say so. */
+  private trusts(checkpoint: AuditCheckpoint & { where?: string }, what: string): boolean {
     if (!this.publicKey) return false;
     if (checkpoint.keyId === this.keyId && checkpointSignatureValid(checkpoint, this.publicKey)) return true;
     this.problems.push({

@@ -155,3 +155,18 @@ describe('anchor sinks', () => {
     expect(puts[0].retainUntil.toISOString()).toBe('2026-04-14T00:00:00.000Z');
   });
 });
+
+describe('audit config', () => {
+  it('defaults to 1,000 entries / 30 s and the anchor directory beside the config; adds Slack when configured', async () => {
+    const { AuditConfigSchema, auditTrailOptions } = await import('../../../src/audit/index.js');
+    const defaults = auditTrailOptions(AuditConfigSchema.parse({}), { baseDir: '/srv/tollgate' });
+    expect(defaults).toMatchObject({ checkpoints: { everyEntries: 1000, everySeconds: 30 }, maintenanceIntervalMs: 5000 });
+    expect(defaults.anchors?.map((sink) => sink.name)).toEqual(['file:/srv/tollgate/.tollgate/audit-anchors']);
+    const slack = { chat: { postMessage: async () => ({}) } };
+    const custom = auditTrailOptions(AuditConfigSchema.parse({ checkpointEvery: 50, checkpointInterval: '2m', anchors: { dir: 'anchors', slackChannel: 'C1' } }),
+      { baseDir: '/srv/tollgate', slack });
+    expect(custom.checkpoints).toEqual({ everyEntries: 50, everySeconds: 120 });
+    expect(custom.anchors?.map((sink) => sink.name)).toEqual(['file:/srv/tollgate/anchors', 'slack:C1']);
+    expect(() => AuditConfigSchema.parse({ checkpointInterval: 'soon' })).toThrow(/expected a duration/);
+  });
+});
