@@ -25,3 +25,14 @@ export function entryHash(entry: UnsealedAuditEntry): string {
     + `,"seq":${JSON.stringify(entry.seq)},"type":${JSON.stringify(entry.type)}}`;
   return createHash('sha256').update(json, 'utf8').digest('hex');
 }
+
+/**
+ * An entry's hashed fields as `verify` reads them from the database, `data` still JSON text:
+ * [seq, key, at, type, operationId, actor, action, resource, outcome, rule, data, prevHash].
+ */
+export type RawEntry = [number, string, string, string, string | null, string | null, string | null, string | null,
+  string | null, string | null, string, string];
+
+export function hashRawEntry([seq, key, at, type, operationId, actor, action, resource, outcome, rule, data, prevHash]: RawEntry): string {
+  return entryHash({ seq, key, at, type, operationId, actor, action, resource, outcome, rule, data: JSON.parse(data) as Record<string, unknown>, prevHash });
+}

@@ -14,7 +14,8 @@ import { TrailVerifier, type AnchoredCheckpoint } from './trailVerifier.js';
 import type {
   AuditAnchorSink, AuditCheckpoint, AuditEntry, AuditEntryInput, AuditExportFilter, AuditExportResult, AuditQuery, ChainVerification,
 } from './types.js';
-import { toJsonLine } from './verify.js';
+import { toJsonLine, type ChainLink } from './verify.js';
+import { hashRawEntry, type RawEntry } from './hash.js';
 
 interface EntryRow {
   seq: string;
@@ -58,6 +59,23 @@ const MAX_BATCH = 1_000;
 const KEY_RACE_ATTEMPTS = 5;
 /** Fast-path attempts before an append waits for the head lock instead (writers in other processes keep moving the head). */
 const OPTIMISTIC_ATTEMPTS = 2;
+
+/** An entry row as verify reads it (rawPages): `at` and `data` as text. */
+type RawRow = Omit<EntryRow, 'at' | 'data'> & { at: string; data: string };
+
+/** `at` in exactly the form `toISOString` gives (what entries are hashed over), formatted by the database. */
+const ISO_AT = `to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+
+const rawEntryOf = (row: RawRow): RawEntry => [Number(row.seq), row.entry_key, row.at, row.type, row.operation_id, row.actor, row.action,
+  row.resource, row.outcome, row.rule, row.data, row.prev_hash];
+
+const linkOf = (row: RawRow): ChainLink => ({
+  seq: Number(row.seq),
+  prevHash: row.prev_hash,
+  hash: row.hash,
+  ...(row.signature !== null ? { signature: row.signature } : {}),
+  ...(row.key_id !== null ? { keyId: row.key_id } : {}),
+});
 
 function entryOf(row: EntryRow): AuditEntry {
   return {
@@ -563,7 +581,9 @@ export class AuditTrail {
     const head = await readHead(this.pool, false);
     const checkpoints = (await this.checkpoints(0)).filter((checkpoint) => checkpoint.seq <= head.seq);
     const verifier = new TrailVerifier({ publicKey: options.publicKey ?? this.publicKey, checkpoints, anchors: options.anchors });
-    for await (const entry of this.walk(1, head.seq)) await verifier.add(entry);
+    for await (const rows of this.rawPages(head.seq)) {
+      for (const row of rows) await verifier.addHashed(linkOf(row), hashRawEntry(rawEntryOf(row)));
+    }
     const last = verifier.last;
     const lastSeq = last?.seq ?? 0;
     if (lastSeq < head.seq) {
@@ -577,6 +597,27 @@ export class AuditTrail {
       verifier.fail({ seq: head.seq, reason: `entry ${head.seq} is not the one the chain head recorded: its hash differs from the head's` });
     }
     return verifier.result();
+  }
+
+  /**
+   * Every entry up to `to`, a page at a time, as verify needs them: `at` already as ISO text and
+   * `data` as JSON text, parsed only for hashing (no Date objects, no full entries built). The next
+   * page is fetched while the current one is checked.
+   */
+  private async *rawPages(to: number): AsyncGenerator<RawRow[]> {
+    const page = (after: number) => this.pool.query<RawRow>(
+      `SELECT seq, entry_key, ${ISO_AT} AS at, type, operation_id, actor, action, resource, outcome, rule, data::text AS data,
+              prev_hash, hash, signature, key_id
+       FROM audit_entries WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT ${PAGE}`, [after, to]);
+    if (to < 1) return;
+    let next = page(0);
+    for (;;) {
+      const { rows } = await next;
+      if (rows.length === 0) return;
+      const after = Number(rows[rows.length - 1].seq);
+      next = after < to && rows.length === PAGE ? page(after) : Promise.resolve({ rows: [] as RawRow[] } as pg.QueryResult<RawRow>);
+      yield rows;
+    }
   }
 
   /**

@@ -1,7 +1,8 @@
 import type { KeyObject } from 'node:crypto';
 import { auditKeyId, checkpointSignatureValid, firstInvalidEntrySignature } from './signing.js';
 import type { AnchorVerification, AuditCheckpoint, AuditEntry, ChainBreak, ChainVerification } from './types.js';
-import { ChainVerifier } from './verify.js';
+import { entryHash } from './hash.js';
+import { ChainVerifier, type ChainLink } from './verify.js';
 
 /** A checkpoint read back from an anchor, with where it was read (`file:line`). */
 export interface AnchoredCheckpoint extends AuditCheckpoint {
@@ -153,7 +154,12 @@ export class TrailVerifier {
   }
 
   async add(entry: AuditEntry, line?: number): Promise<void> {
-    this.chain.add(entry, line);
+    await this.addHashed(entry, entryHash(entry), line);
+  }
+
+  /** `add` for an entry whose hash was recomputed elsewhere (on worker threads). */
+  async addHashed(entry: ChainLink, recomputed: string, line?: number): Promise<void> {
+    this.chain.addHashed(entry, recomputed, line);
     this.lastSeq = entry.seq;
     this.unvouched.push({ seq: entry.seq, hash: entry.hash, signature: entry.signature, keyId: entry.keyId });
     if (this.sinceVouched.entries === 0) this.sinceVouched.from = entry.seq;

@@ -2,6 +2,9 @@ import { z } from 'zod';
 import { entryHash, GENESIS_HASH } from './hash.js';
 import type { AuditEntry, ChainBreak, ChainVerification } from './types.js';
 
+/** What the chain checks need of an entry once its contents are hashed. */
+export type ChainLink = Pick<AuditEntry, 'seq' | 'prevHash' | 'hash' | 'signature' | 'keyId'>;
+
 /**
  * Checks entries one at a time, in the order they claim, against the entry before:
  * - the position follows on (a skipped seq is a deleted entry, a repeated or lower one a reorder),
@@ -35,6 +38,11 @@ export class ChainVerifier {
   }
 
   add(entry: AuditEntry, line?: number): void {
+    this.addHashed(entry, entryHash(entry), line);
+  }
+
+  /** `add` for an entry whose hash was recomputed elsewhere (verify hashes on worker threads). */
+  addHashed(entry: ChainLink, recomputed: string, line?: number): void {
     this.count++;
     this.first ??= { seq: entry.seq, prevHash: entry.prevHash };
     const at = (seq: number, reason: string) => this.fail(line === undefined ? { seq, reason } : { seq, reason, line });
@@ -49,7 +57,7 @@ export class ChainVerifier {
         at(entry.seq, `out of order: entry ${entry.seq} comes after ${previous.seq}`);
       }
     }
-    if (entryHash(entry) !== entry.hash) {
+    if (recomputed !== entry.hash) {
       at(entry.seq, `entry ${entry.seq} was altered: its hash does not match its contents`);
     } else if (previous && entry.seq === previous.seq + 1 && entry.prevHash !== previous.hash) {
       at(entry.seq, `entry ${entry.seq} does not link to entry ${previous.seq}: prev_hash differs from that entry's hash (replaced or reordered)`);
