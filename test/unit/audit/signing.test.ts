@@ -2,7 +2,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   TrailVerifier, anchorLine, auditKeyId, checkpointSignatureValid, entryHash, entrySignatureValid, loadAuditKey, objectStoreAnchorSink,
   parseAuditPublicKey, signCheckpoint, signEntryHash, slackAnchorSink, toJsonLine, verifyJsonl, type AnchoredCheckpoint, type AuditEntry,
@@ -168,5 +168,24 @@ describe('audit config', () => {
     expect(custom.checkpoints).toEqual({ everyEntries: 50, everySeconds: 120 });
     expect(custom.anchors?.map((sink) => sink.name)).toEqual(['file:/srv/tollgate/anchors', 'slack:C1']);
     expect(() => AuditConfigSchema.parse({ checkpointInterval: 'soon' })).toThrow(/expected a duration/);
+  });
+});
+
+describe('startAuditMaintenance', () => {
+  it('runs maintain() on its interval, keeps going after a failure, and makes a last run on stop()', async () => {
+    const { startAuditMaintenance } = await import('../../../src/audit/index.js');
+    let runs = 0;
+    const trail = { maintain: async () => { runs++; if (runs === 1) throw new Error('database blinked'); return {}; } };
+    const warnings: string[] = [];
+    const logger = { warn: (_: unknown, message: string) => warnings.push(message) };
+    const maintenance = startAuditMaintenance(trail as never, { intervalMs: 10, logger: logger as never });
+    await vi.waitFor(() => expect(runs).toBeGreaterThanOrEqual(2), { timeout: 30_000 });
+    const before = runs;
+    expect(warnings[0]).toBe('audit maintenance failed; retried next tick');
+    await maintenance.stop();
+    const after = runs;
+    expect(after).toBeGreaterThan(before);
+    await new Promise((resolve) => setTimeout(resolve, 40));
+    expect(runs).toBe(after);
   });
 });
