@@ -224,7 +224,7 @@ export class TrailVerifier {
   /** Finish: anchors and checkpoints beyond the end, the signatures of the tail. */
   async result(): Promise<ChainVerification> {
     await this.checkUnvouched();
-    for (const [seq, list] of [...this.expectations].sort(([a], [b]) => a - b)) {
+    for (const [, list] of [...this.expectations].sort(([a], [b]) => a - b)) {
       for (const expectation of list) {
         this.problems.push({ seq: this.lastSeq + 1, ...anchorOf(expectation), reason: expectation.describe({ endsAt: this.lastSeq }) });
       }

@@ -80,7 +80,7 @@ function signatureSummary(result: ChainVerification): string[] {
     } else {
       const last = signatures.lastCheckpoint ? `, the last at ${signatures.lastCheckpoint.seq}` : '';
       parts.push(`${signatures.checkpoints} checkpoint${signatures.checkpoints === 1 ? '' : 's'} signed by audit key ${signatures.keyId}${last}`);
-      if (tail) parts.push(`${tail.entries} entr${tail.entries === 1 ? 'y' : 'ies'} after it (${tail.from}..${tail.to}) signed one by one`);
+      if (tail) parts.push(`${tail.entries} entr${tail.entries === 1 ? 'y' : 'ies'} ${signatures.lastCheckpoint ? 'after it ' : ''}(${tail.from}..${tail.to}) signed one by one`);
     }
   }
   const anchors = result.anchors;
@@ -103,8 +103,9 @@ export function formatVerification(result: ChainVerification, what = 'audit chai
 }
 
 /**
- * `--public-key` when given, else the configured audit key's public half. A key from the flag is
- * the one to use when auditing a database you do not trust: the key file sits beside it.
+ * `--public-key` when given, else the configured audit key's public half. An auditor who does not
+ * trust the machine should pass the key they were given: the configured one may sit on the same
+ * machine as the database.
  */
 export function verifyingKey(flag: string | undefined, config: TollgateConfig): KeyObject | undefined {
   if (flag !== undefined) return parseAuditPublicKey(flag);
