@@ -179,9 +179,13 @@ export function registerAuditCommands(program: Command): void {
         }
         const checkpoint = await trail.checkpoint();
         await trail.anchor();
-        return checkpoint
-          ? `checkpoint ${checkpoint.seq} hash ${checkpoint.hash} signed by ${checkpoint.keyId}, anchored in ${defaultAnchorDir(config.baseDir)}`
-          : 'nothing new since the last checkpoint';
+        if (checkpoint) return `checkpoint ${checkpoint.seq} hash ${checkpoint.hash} signed by ${checkpoint.keyId}, anchored in ${defaultAnchorDir(config.baseDir)}`;
+        const [head, last] = [await trail.head(), (await trail.checkpoints()).at(-1)];
+        // The trail will not vouch for entries it cannot show are the service's.
+        if (head.seq > (last?.seq ?? 0)) {
+          throw new CliExit(EXIT.outcome, `no checkpoint written: entries after ${last?.seq ?? 0} are not all signed by the audit key; run \`tollgate audit verify\``);
+        }
+        return 'nothing new since the last checkpoint';
       });
       console.log(line);
     });

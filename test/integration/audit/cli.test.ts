@@ -255,6 +255,12 @@ describeEachDatabase(`tollgate audit and compliance (${WIRED ? 'bin/tollgate.js'
     const ok = await tollgate(config, 'audit', 'verify');
     expect(ok.code).toBe(0);
     expect(ok.stdout).toContain(`the last at ${last.seq}; anchors in ${anchorDir}: `);
+
+    // An entry written without the key (a writer that was not given it): the trail will not vouch for it.
+    await new AuditTrail(db().pool).append({ key: 'op-keyless:operation_started', type: 'operation_started', operationId: 'op-keyless', actor: 'bob' });
+    const refused = await tollgate(config, 'audit', 'checkpoint');
+    expect(refused.code).toBe(1);
+    expect(refused.stderr.trim()).toBe(`no checkpoint written: entries after ${last.seq} are not all signed by the audit key; run \`tollgate audit verify\``);
   }, CLI_TIMEOUT);
 });
 
