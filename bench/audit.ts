@@ -4,8 +4,8 @@
  * the service runs it) with a smaller trail:
  *   - fill: entries built, hashed and signed in Node as the trail builds them (a checkpoint every
  *     1,000), inserted 5,000 per statement with the triggers off (the bench owns the database);
- *   - queries: the CLI's `audit query` (latest 100 matches) by operation, by actor, and by type
- *     within a one-day window in the middle of the trail, 30 random ones each;
+ *   - queries: the CLI's `audit query` (latest 100 matches) by operation, by actor, by actor within
+ *     30 days and by type within one day, in the middle of the trail, 30 random ones each;
  *   - appends: 16 writers appending one entry at a time for --seconds, through one AuditTrail
  *     (one process: group commit shares transactions), through 16 AuditTrails (16 processes'
  *     worth: each writer its own transactions), and through one trail without a key (what
@@ -195,6 +195,10 @@ async function queries(trail: AuditTrail, total: number): Promise<QueryCell[]> {
   const kinds: Array<[string, () => Promise<AuditEntry[]>]> = [
     ['by operation', () => trail.query({ operationId: `op-${Math.floor(random() * ops)}`, limit: 100 })],
     ['by actor', () => trail.query({ actor: `user-${Math.floor(random() * ACTORS)}`, limit: 100 })],
+    ['by actor + 30-day range', () => {
+      const since = new Date(START + (0.2 + random() * 0.4) * SPAN_MS);
+      return trail.query({ actor: `user-${Math.floor(random() * ACTORS)}`, since, until: new Date(since.getTime() + 30 * 86_400_000), limit: 100 });
+    }],
     ['by type + 1-day range', () => {
       const since = new Date(START + (0.3 + random() * 0.4) * SPAN_MS);
       return trail.query({ type: 'approval_vote', since, until: new Date(since.getTime() + 86_400_000), limit: 100 });
