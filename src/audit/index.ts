@@ -1,6 +1,15 @@
-export { AuditTrail, type AuditTrailOptions } from './trail.js';
-export { verifyJsonl, toJsonLine, ChainVerifier, AuditEntryLineSchema } from './verify.js';
-export { complianceEvents, COMPLIANCE_ENTRY_TYPES } from './compliance.js';
+export {
+  AuditTrail, startAuditMaintenance, DEFAULT_CHECKPOINT_POLICY, type AuditTrailOptions, type AuditVerifyOptions, type CheckpointPolicy,
+} from './trail.js';
+export { toJsonLine, ChainVerifier, AuditEntryLineSchema } from './verify.js';
+export { verifyJsonl } from './jsonl.js';
+export { TrailVerifier, type AnchoredCheckpoint, type TrailVerifierOptions } from './trailVerifier.js';
+export {
+  fileAnchorSink, slackAnchorSink, objectStoreAnchorSink, readAnchors, anchorLine, defaultAnchorDir,
+  type ChatPostMessageClient, type RetainedObjectStore,
+} from './anchors.js';
+export { auditKeyId, signEntryHash, signEntryHashes, signCheckpoint, entrySignatureValid, checkpointSignatureValid } from './signing.js';
+export { loadAuditKey, AUDIT_KEY_ENV, AUDIT_PUBLIC_KEY_ENV, auditKeyFile, parseAuditPublicKey } from './key.js';
 export { canonicalJson, entryHash, GENESIS_HASH } from './hash.js';
 export { prepareAuditEntry, sealAuditEntry, isAuditEntryType, type PreparedAuditEntry } from './normalise.js';
 export { InvalidAuditEntryError, AuditStoreError } from './errors.js';
@@ -11,5 +20,7 @@ export {
 } from './entries.js';
 export {
   AUDIT_ENTRY_TYPES, type AuditEntryType, type AuditEntryInput, type AuditEntry, type UnsealedAuditEntry, type AuditQuery,
-  type AuditExportFilter, type AuditExportResult, type ChainBreak, type ChainVerification,
+  type AuditExportFilter, type AuditExportResult, type ChainBreak, type ChainVerification, type AuditCheckpoint, type AuditAnchorSink,
+  type SignatureVerification, type AnchorVerification,
 } from './types.js';
+export { AuditConfigSchema, auditTrailOptions, type AuditConfig } from './config.js';

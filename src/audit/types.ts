@@ -74,6 +74,35 @@ export interface UnsealedAuditEntry {
 export interface AuditEntry extends UnsealedAuditEntry {
   /** sha256 (hex) of the canonical JSON of every other field, prevHash included. */
   hash: string;
+  /** Ed25519 signature (base64) of the audit key over `hash`; absent when the writer held no key. */
+  signature?: string;
+  /** `auditKeyId` of the key that signed it. */
+  keyId?: string;
+}
+
+/**
+ * A signed statement that the chain had `hash` at `seq` at time `at`: what the database owner
+ * cannot forge, stored in SQL and copied to anchors outside the database.
+ */
+export interface AuditCheckpoint {
+  seq: number;
+  hash: string;
+  /** ISO 8601, UTC: when it was signed. */
+  at: string;
+  keyId: string;
+  /** Ed25519 signature (base64) over the other four fields (signing.ts). */
+  signature: string;
+}
+
+/**
+ * A place outside the database that keeps checkpoints (anchors.ts): an append-only file, a Slack
+ * channel, object storage under a retention lock. `write` gets checkpoints in seq order, each
+ * at least once (after a failure, again); it resolves once they are durable there.
+ */
+export interface AuditAnchorSink {
+  /** Stable name: the anchoring cursor is kept per sink under this name. */
+  readonly name: string;
+  write(checkpoints: readonly AuditCheckpoint[]): Promise<void>;
 }
 
 export interface AuditQuery {
@@ -108,6 +137,32 @@ export interface ChainBreak {
   reason: string;
   /** 1-based line of a JSONL export, when verifying one. */
   line?: number;
+  /** The anchor (file:line) that the chain no longer reaches, when that is the finding. */
+  anchor?: string;
+}
+
+/** What the signature and anchor checks found, beside the chain's own check. */
+export interface SignatureVerification {
+  /** False when no public key was available: only the hash chain was checked. */
+  checked: boolean;
+  keyId?: string;
+  /** Checkpoints in the database whose signature verifies. */
+  checkpoints: number;
+  /** The last checkpoint that verifies and that the chain reaches. */
+  lastCheckpoint?: { seq: number; at: string };
+  /** Entries after the last checkpoint (signed one by one, or not at all). */
+  tail?: { from: number; to: number; entries: number; signed: boolean };
+}
+
+export interface AnchorVerification {
+  /** Where the anchors were read from. */
+  source: string;
+  /** Anchor lines read (each a checkpoint). */
+  read: number;
+  /** The highest anchored seq. */
+  lastSeq?: number;
+  /** Checkpoints in the database not yet copied to these anchors (anchoring lags or failed). */
+  pending: number;
 }
 
 export interface ChainVerification {
@@ -119,4 +174,9 @@ export interface ChainVerification {
   /** The last entry read: record its hash elsewhere to anchor the chain. */
   last?: { seq: number; hash: string };
   firstBroken?: ChainBreak;
+  /** Set when the signatures were considered (database verification, or an export with a key). */
+  signatures?: SignatureVerification;
+  anchors?: AnchorVerification;
+  /** Every finding, first first (at most 20): forged checkpoints beside the first bad entry, say. */
+  problems?: ChainBreak[];
 }

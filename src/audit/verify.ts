@@ -2,6 +2,9 @@ import { z } from 'zod';
 import { entryHash, GENESIS_HASH } from './hash.js';
 import type { AuditEntry, ChainBreak, ChainVerification } from './types.js';
 
+/** What the chain checks need of an entry once its contents are hashed. */
+export type ChainLink = Pick<AuditEntry, 'seq' | 'prevHash' | 'hash' | 'signature' | 'keyId'>;
+
 /**
  * Checks entries one at a time, in the order they claim, against the entry before:
  * - the position follows on (a skipped seq is a deleted entry, a repeated or lower one a reorder),
@@ -35,6 +38,11 @@ export class ChainVerifier {
   }
 
   add(entry: AuditEntry, line?: number): void {
+    this.addHashed(entry, entryHash(entry), line);
+  }
+
+  /** `add` for an entry whose hash was recomputed elsewhere (verify hashes on worker threads). */
+  addHashed(entry: ChainLink, recomputed: string, line?: number): void {
     this.count++;
     this.first ??= { seq: entry.seq, prevHash: entry.prevHash };
     const at = (seq: number, reason: string) => this.fail(line === undefined ? { seq, reason } : { seq, reason, line });
@@ -49,7 +57,7 @@ export class ChainVerifier {
         at(entry.seq, `out of order: entry ${entry.seq} comes after ${previous.seq}`);
       }
     }
-    if (entryHash(entry) !== entry.hash) {
+    if (recomputed !== entry.hash) {
       at(entry.seq, `entry ${entry.seq} was altered: its hash does not match its contents`);
     } else if (previous && entry.seq === previous.seq + 1 && entry.prevHash !== previous.hash) {
       at(entry.seq, `entry ${entry.seq} does not link to entry ${previous.seq}: prev_hash differs from that entry's hash (replaced or reordered)`);
@@ -89,44 +97,12 @@ export const AuditEntryLineSchema = z.object({
   data: z.record(z.string(), z.unknown()),
   prevHash: z.string(),
   hash: z.string(),
+  signature: z.string().optional(),
+  keyId: z.string().optional(),
 }).strict();
 
 /** The JSONL form of an entry: one line, fields in a fixed order, no trailing newline. */
 export function toJsonLine(entry: AuditEntry): string {
-  const { seq, key, at, type, operationId, actor, action, resource, outcome, rule, data, prevHash, hash } = entry;
-  return JSON.stringify({ seq, key, at, type, operationId, actor, action, resource, outcome, rule, data, prevHash, hash });
-}
-
-/**
- * Verify an export offline, without the database: every line must parse, every hash must
- * match its entry, and consecutive entries must link with no seq missing. An export that
- * starts at seq 1 must start from the genesis hash; a later slice's first prev_hash is
- * taken as given, so compare `first`/`last` with `tollgate audit verify` to anchor it.
- * Blank lines are ignored.
- */
-export function verifyJsonl(lines: string | Iterable<string>): ChainVerification {
-  const verifier = new ChainVerifier(null);
-  const all = typeof lines === 'string' ? lines.split('\n') : lines;
-  let number = 0;
-  for (const raw of all) {
-    number++;
-    const line = raw.trim();
-    if (line === '') continue;
-    const expected = (verifier.last?.seq ?? 0) + 1;
-    let json: unknown;
-    try {
-      json = JSON.parse(line);
-    } catch (error) {
-      verifier.fail({ seq: expected, line: number, reason: `line ${number} is not JSON: ${(error as Error).message}` });
-      continue;
-    }
-    const parsed = AuditEntryLineSchema.safeParse(json);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      verifier.fail({ seq: expected, line: number, reason: `line ${number} is not an audit entry: ${issue.path.map(String).join('.') || 'line'}: ${issue.message}` });
-      continue;
-    }
-    verifier.add(parsed.data, number);
-  }
-  return verifier.result();
+  const { seq, key, at, type, operationId, actor, action, resource, outcome, rule, data, prevHash, hash, signature, keyId } = entry;
+  return JSON.stringify({ seq, key, at, type, operationId, actor, action, resource, outcome, rule, data, prevHash, hash, signature, keyId });
 }

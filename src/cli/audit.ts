@@ -2,9 +2,13 @@ import { createWriteStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { finished } from 'node:stream/promises';
 import type { Command } from 'commander';
+import { existsSync } from 'node:fs';
+import type { KeyObject } from 'node:crypto';
 import {
-  AUDIT_ENTRY_TYPES, AuditTrail, verifyJsonl, type AuditEntry, type ChainVerification,
+  AUDIT_ENTRY_TYPES, AUDIT_KEY_ENV, AUDIT_PUBLIC_KEY_ENV, AuditTrail, auditKeyFile, defaultAnchorDir, fileAnchorSink, loadAuditKey, parseAuditPublicKey, readAnchors, verifyJsonl,
+  type AuditEntry, type AuditVerifyOptions, type ChainVerification,
 } from '../audit/index.js';
+import type { TollgateConfig } from '../config.js';
 import { DURATION_HINT, isDuration, parseDuration } from '../duration.js';
 import { InfrastructureUnavailableError, TollgateInputError } from '../errors.js';
 import { isUnreachable, redactUrl } from '../store/connect.js';
@@ -13,11 +17,16 @@ import { didYouMean } from '../suggest.js';
 import { configOf } from './context.js';
 import { CliExit, EXIT, printJson } from './io.js';
 
-/** Open the configured store, hand `work` an audit trail over it, close the store after. */
-export async function withAuditTrail<T>(command: Command, work: (trail: AuditTrail) => Promise<T>): Promise<T> {
-  const store = await openStore(configOf(command));
+/**
+ * Open the configured store, hand `work` an audit trail over it (with the audit key when one is
+ * configured, and the default anchor directory), close the store after.
+ */
+export async function withAuditTrail<T>(command: Command, work: (trail: AuditTrail, config: TollgateConfig) => Promise<T>): Promise<T> {
+  const config = configOf(command);
+  const key = loadAuditKey(config.baseDir);
+  const store = await openStore(config);
   try {
-    return await work(new AuditTrail(store.pool));
+    return await work(new AuditTrail(store.pool, { key, anchors: [fileAnchorSink(defaultAnchorDir(config.baseDir))] }), config);
   } catch (error) {
     if (isUnreachable(error)) {
       throw new InfrastructureUnavailableError(`database at ${redactUrl(store.url)} stopped answering: ${(error as Error).message}`, { cause: error });
@@ -59,15 +68,55 @@ export function formatEntries(entries: readonly AuditEntry[]): string {
   return [header, ...rows].map((row) => row.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd()).join('\n');
 }
 
+/** What the signatures and anchors add to an intact chain's line. */
+function signatureSummary(result: ChainVerification): string[] {
+  const parts: string[] = [];
+  const signatures = result.signatures;
+  if (signatures) {
+    const tail = signatures.tail;
+    if (!signatures.checked) {
+      parts.push(`signatures not checked (no public key: set ${AUDIT_PUBLIC_KEY_ENV} or pass --public-key)`);
+      if (tail) parts.push(`unsigned tail: entries ${tail.from}..${tail.to} after the last checkpoint`);
+    } else {
+      const last = signatures.lastCheckpoint ? `, the last at ${signatures.lastCheckpoint.seq}` : '';
+      parts.push(`${signatures.checkpoints} checkpoint${signatures.checkpoints === 1 ? '' : 's'} signed by audit key ${signatures.keyId}${last}`);
+      if (tail) parts.push(`${tail.entries} entr${tail.entries === 1 ? 'y' : 'ies'} ${signatures.lastCheckpoint ? 'after it ' : ''}(${tail.from}..${tail.to}) signed one by one`);
+    }
+  }
+  const anchors = result.anchors;
+  if (anchors) {
+    const reached = anchors.lastSeq === undefined ? 'none yet' : `up to ${anchors.lastSeq}`;
+    parts.push(`anchors in ${anchors.source}: ${anchors.read} read, ${reached}${anchors.pending > 0 ? `, ${anchors.pending} checkpoint${anchors.pending === 1 ? '' : 's'} not anchored yet` : ''}`);
+  }
+  return parts;
+}
+
 /** One line on the state of a chain (or an export of one). */
 export function formatVerification(result: ChainVerification, what = 'audit chain'): string {
   if (result.firstBroken) {
     const where = result.firstBroken.line === undefined ? '' : ` (line ${result.firstBroken.line})`;
     return `${what} BROKEN at entry ${result.firstBroken.seq}${where}: ${result.firstBroken.reason} [${result.entries} entries read]`;
   }
-  if (!result.last) return `${what} ok: empty`;
+  if (!result.last) return [`${what} ok: empty`, ...signatureSummary(result)].join('; ');
   const from = result.first && result.first.seq !== 1 ? `entries ${result.first.seq}..${result.last.seq} (${result.entries})` : `${result.entries} entries`;
-  return `${what} ok: ${from}, last ${result.last.seq} hash ${result.last.hash}`;
+  return [`${what} ok: ${from}, last ${result.last.seq} hash ${result.last.hash}`, ...signatureSummary(result)].join('; ');
+}
+
+/**
+ * `--public-key` when given, else the configured audit key's public half. An auditor who does not
+ * trust the machine should pass the key they were given: the configured one may sit on the same
+ * machine as the database.
+ */
+export function verifyingKey(flag: string | undefined, config: TollgateConfig): KeyObject | undefined {
+  if (flag !== undefined) return parseAuditPublicKey(flag);
+  return loadAuditKey(config.baseDir)?.publicKey;
+}
+
+/** `--anchors DIR`, else the default directory when it exists. Read before the chain, so no anchor is newer than it. */
+export function anchorsFor(flag: string | undefined, config: TollgateConfig): AuditVerifyOptions['anchors'] {
+  const source = flag ?? defaultAnchorDir(config.baseDir);
+  if (flag === undefined && !existsSync(source)) return undefined;
+  return { source, checkpoints: readAnchors(source) };
 }
 
 function report(result: ChainVerification, json: boolean | undefined, what?: string): void {
@@ -97,7 +146,10 @@ export function registerAuditCommands(program: Command): void {
     });
 
   audit.command('verify')
-    .description('recompute every hash and link; exit 0 intact, 1 broken (saying where)')
+    .description('check every hash and link, the signed checkpoints, the anchors and the signatures after the last checkpoint; '
+      + 'exit 0 intact, 1 broken (naming the first entry changed, or the anchor the chain no longer reaches)')
+    .option('--anchors <dir>', 'anchor files (default .tollgate/audit-anchors beside the config, when it exists)')
+    .option('--public-key <key>', 'the audit public key, base64 or PEM, or @file (default: the configured audit key)')
     .option('--file <jsonl>', 'verify an export offline instead of the database')
     .option('--json', 'print one JSON document')
     .action(async (options, command: Command) => {
@@ -108,10 +160,34 @@ export function registerAuditCommands(program: Command): void {
         } catch {
           throw new TollgateInputError(`--file: cannot read ${options.file}`, '--file');
         }
-        report(verifyJsonl(text), options.json, options.file);
+        const publicKey = options.publicKey !== undefined ? parseAuditPublicKey(options.publicKey) : undefined;
+        report(await verifyJsonl(text, { publicKey }), options.json, options.file);
         return;
       }
-      report(await withAuditTrail(command, (trail) => trail.verify()), options.json);
+      const config = configOf(command);
+      const publicKey = verifyingKey(options.publicKey, config);
+      const anchors = anchorsFor(options.anchors, config);
+      report(await withAuditTrail(command, (trail) => trail.verify({ publicKey, anchors })), options.json);
+    });
+
+  audit.command('checkpoint')
+    .description('sign a checkpoint of the chain now and copy pending checkpoints to the anchor directory (the service does both periodically)')
+    .action(async (_options, command: Command) => {
+      const line = await withAuditTrail(command, async (trail, config) => {
+        if (!trail.signing) {
+          throw new TollgateInputError(`no audit private key: set ${AUDIT_KEY_ENV} or create ${auditKeyFile(config.baseDir)} (\`tollgate start\` does)`, AUDIT_KEY_ENV);
+        }
+        const checkpoint = await trail.checkpoint();
+        await trail.anchor();
+        if (checkpoint) return `checkpoint ${checkpoint.seq} hash ${checkpoint.hash} signed by ${checkpoint.keyId}, anchored in ${defaultAnchorDir(config.baseDir)}`;
+        const [head, last] = [await trail.head(), (await trail.checkpoints()).at(-1)];
+        // The trail will not vouch for entries it cannot show are the service's.
+        if (head.seq > (last?.seq ?? 0)) {
+          throw new CliExit(EXIT.outcome, `no checkpoint written: entries after ${last?.seq ?? 0} are not all signed by the audit key; run \`tollgate audit verify\``);
+        }
+        return 'nothing new since the last checkpoint';
+      });
+      console.log(line);
     });
 
   audit.command('export')

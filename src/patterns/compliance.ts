@@ -1,10 +1,16 @@
-import type { PolicyEffect } from '../policy/types.js';
+import { readFileSync, statSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import type { AuditEntry } from '../audit/types.js';
+import { TollgateInputError } from '../errors.js';
+import { POLICY_EFFECTS, type PolicyEffect } from '../policy/types.js';
 import { didYouMean } from '../suggest.js';
 
 /**
  * Compliance automation (seed: ComplianceAutomationSystem). Each requirement names the rules of
  * the compliance preset that enforce it; a report reads audit-like events and says, per
- * requirement, whether the record shows it met.
+ * requirement, whether the record shows it met. The seed's requirements form the default
+ * registry; a YAML file (`loadComplianceRegistry`) adds to it or replaces entries of it.
  */
 
 export const ComplianceFramework = {
@@ -14,8 +20,11 @@ export const ComplianceFramework = {
   SOC2: 'soc2',
   ISO27001: 'iso27001',
 } as const;
-export type ComplianceFramework = (typeof ComplianceFramework)[keyof typeof ComplianceFramework];
-export const COMPLIANCE_FRAMEWORKS: readonly ComplianceFramework[] = Object.values(ComplianceFramework);
+/** The seed's frameworks; a registry file may add others (`dora`, `nis2`, ...). */
+export type SeedComplianceFramework = (typeof ComplianceFramework)[keyof typeof ComplianceFramework];
+// `string & {}` keeps the seed names as suggestions while accepting a registry's own.
+export type ComplianceFramework = SeedComplianceFramework | (string & {});
+export const COMPLIANCE_FRAMEWORKS: readonly SeedComplianceFramework[] = Object.values(ComplianceFramework);
 
 export interface ComplianceRequirement {
   framework: ComplianceFramework;
@@ -81,16 +90,96 @@ export const COMPLIANCE_REQUIREMENTS: readonly ComplianceRequirement[] = [
   },
 ];
 
-/** Accepts `GDPR`, `pci-dss`, `iso27001`...; throws with the valid names. */
-export function parseComplianceFramework(input: string): ComplianceFramework {
-  const normalised = input.trim().toLowerCase().replace(/-/g, '_');
-  const found = COMPLIANCE_FRAMEWORKS.find((framework) => framework === normalised);
-  if (found) return found;
-  throw new RangeError(`unknown compliance framework "${input}"${didYouMean(normalised, COMPLIANCE_FRAMEWORKS)} (one of ${COMPLIANCE_FRAMEWORKS.join(', ')})`);
+/** The requirements a report checks, by framework. */
+export interface ComplianceRegistry {
+  /** Every framework with at least one requirement, in first-seen order. */
+  frameworks: readonly ComplianceFramework[];
+  requirements: readonly ComplianceRequirement[];
 }
 
-export function requirementsFor(framework: ComplianceFramework): ComplianceRequirement[] {
-  return COMPLIANCE_REQUIREMENTS.filter((requirement) => requirement.framework === framework);
+export function complianceRegistry(requirements: readonly ComplianceRequirement[]): ComplianceRegistry {
+  return { frameworks: [...new Set(requirements.map((requirement) => requirement.framework))], requirements };
+}
+
+/** The seed's GDPR, HIPAA, PCI-DSS, SOC 2 and ISO 27001 requirements. */
+export const SEED_COMPLIANCE_REGISTRY: ComplianceRegistry = complianceRegistry(COMPLIANCE_REQUIREMENTS);
+
+const normaliseFramework = (input: string) => input.trim().toLowerCase().replace(/-/g, '_');
+
+/** Accepts `GDPR`, `pci-dss`, `iso27001`... (and a registry's own frameworks); throws with the valid names. */
+export function parseComplianceFramework(input: string, registry: ComplianceRegistry = SEED_COMPLIANCE_REGISTRY): ComplianceFramework {
+  const normalised = normaliseFramework(input);
+  const found = registry.frameworks.find((framework) => framework === normalised);
+  if (found) return found;
+  throw new RangeError(`unknown compliance framework "${input}"${didYouMean(normalised, registry.frameworks)} (one of ${registry.frameworks.join(', ')})`);
+}
+
+export function requirementsFor(framework: ComplianceFramework, registry: ComplianceRegistry = SEED_COMPLIANCE_REGISTRY): ComplianceRequirement[] {
+  return registry.requirements.filter((requirement) => requirement.framework === framework);
+}
+
+/** A registry file larger than this is refused: requirements are a few lines each. */
+export const MAX_REGISTRY_BYTES = 1_000_000;
+
+const RequirementSchema = z.object({
+  framework: z.string().transform(normaliseFramework).pipe(z.string().regex(/^[a-z][a-z0-9_]*$/, 'expected a name such as "soc2" or "nis2" (letters, digits, _ or -)')),
+  requirementId: z.string().trim().min(1, 'must not be empty'),
+  description: z.string().trim().min(1, 'must not be empty'),
+  rules: z.array(z.string().min(1)).min(1, 'name at least one policy rule that enforces the requirement'),
+  evidenceNeeded: z.array(z.string().min(1)).default([]),
+}).strict();
+
+const RegistryFileSchema = z.object({
+  /** Start from the seed's requirements (default) or from none. */
+  seed: z.boolean().default(true),
+  requirements: z.array(RequirementSchema).min(1, 'list at least one requirement'),
+}).strict();
+
+/**
+ * Validate a registry document (as parsed from YAML). Requirements are added to the seed's; one
+ * whose `requirementId` is a seed requirement's replaces it (to point it at your own rules).
+ * Errors name `source` and the field: `compliance.yaml: requirements[2].rules: ...`.
+ */
+export function parseComplianceRegistry(input: unknown, source: string, base: ComplianceRegistry = SEED_COMPLIANCE_REGISTRY): ComplianceRegistry {
+  const parsed = RegistryFileSchema.safeParse(input);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const path = issue.path.map((part, i) => (typeof part === 'number' ? `[${part}]` : `${i === 0 ? '' : '.'}${String(part)}`)).join('') || '(root)';
+    throw new TollgateInputError(`${source}: ${path}: ${issue.message}`, path);
+  }
+  const seen = new Map<string, number>();
+  parsed.data.requirements.forEach((requirement, index) => {
+    const first = seen.get(requirement.requirementId);
+    if (first !== undefined) {
+      throw new TollgateInputError(`${source}: requirements[${index}].requirementId: "${requirement.requirementId}" is already defined at requirements[${first}]`, `requirements[${index}].requirementId`);
+    }
+    seen.set(requirement.requirementId, index);
+  });
+  const own = new Map(parsed.data.requirements.map((requirement) => [requirement.requirementId, requirement as ComplianceRequirement]));
+  // A replaced seed requirement keeps its place, so reports list requirements in a stable order.
+  const kept = parsed.data.seed ? base.requirements.map((requirement) => own.get(requirement.requirementId) ?? requirement) : [];
+  const keptIds = new Set(kept.map((requirement) => requirement.requirementId));
+  return complianceRegistry([...kept, ...[...own.values()].filter((requirement) => !keptIds.has(requirement.requirementId))]);
+}
+
+/** `compliance: FILE` in tollgate.yaml, or `tollgate compliance report --registry FILE`. */
+export function loadComplianceRegistry(file: string, base: ComplianceRegistry = SEED_COMPLIANCE_REGISTRY): ComplianceRegistry {
+  let text: string;
+  try {
+    const size = statSync(file).size;
+    if (size > MAX_REGISTRY_BYTES) throw new TollgateInputError(`${file}: ${size} bytes is more than a compliance registry may hold (${MAX_REGISTRY_BYTES})`, 'compliance');
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    if (error instanceof TollgateInputError) throw error;
+    throw new TollgateInputError(`${file}: cannot read the compliance registry (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, 'compliance');
+  }
+  let document: unknown;
+  try {
+    document = parseYaml(text, { maxAliasCount: 100 });
+  } catch (error) {
+    throw new TollgateInputError(`${file}: not valid YAML: ${(error as Error).message.split('\n')[0]}`, 'compliance');
+  }
+  return parseComplianceRegistry(document, file, base);
 }
 
 export type ApprovalOutcome = 'approved' | 'rejected' | 'expired' | 'cancelled';
@@ -154,6 +243,8 @@ export interface ComplianceReport {
 export interface ComplianceReportOptions {
   /** Only events at or after this time count; default: the whole record. */
   since?: Date;
+  /** The requirements to check; default the seed's. */
+  registry?: ComplianceRegistry;
 }
 
 const timeOf = (at: string | Date) => (at instanceof Date ? at.getTime() : Date.parse(at));
@@ -181,7 +272,7 @@ export function complianceReport(
     return Number.isFinite(time) && time >= from && time <= to;
   });
 
-  const requirements = requirementsFor(framework).map((requirement) => reportRequirement(requirement, inPeriod));
+  const requirements = requirementsFor(framework, options.registry).map((requirement) => reportRequirement(requirement, inPeriod));
   const count = (status: RequirementStatus) => requirements.filter((r) => r.status === status).length;
   return {
     framework,
@@ -248,4 +339,49 @@ function reportRequirement(requirement: ComplianceRequirement, events: readonly 
     evidenceNeeded: requirement.evidenceNeeded,
     violations,
   };
+}
+
+/** The entry types a compliance report reads; query only these to build one. */
+export const COMPLIANCE_ENTRY_TYPES = ['policy_decision', 'approval_decision'] as const;
+
+const APPROVAL_OUTCOMES: readonly string[] = ['approved', 'rejected', 'expired', 'cancelled'] satisfies ApprovalOutcome[];
+
+/**
+ * The audit record as `complianceReport` reads it: policy decisions and approval outcomes,
+ * each with its operation id (which pairs a require_approval with its resolution) and its
+ * place in the chain (`seq`, `hash`) so a violation in a report can be traced to its entry.
+ * Other entry types, and entries whose outcome this version does not know, are left out.
+ */
+export function complianceEvents(entries: Iterable<AuditEntry>): ComplianceEvent[] {
+  const events: ComplianceEvent[] = [];
+  for (const entry of entries) {
+    const trace = {
+      at: entry.at,
+      seq: entry.seq,
+      hash: entry.hash,
+      ...(entry.operationId !== null ? { operationId: entry.operationId } : {}),
+      ...(entry.actor !== null ? { actor: entry.actor } : {}),
+      ...(entry.action !== null ? { action: entry.action } : {}),
+      ...(entry.resource !== null ? { resource: entry.resource } : {}),
+    };
+    if (entry.type === 'policy_decision' && (POLICY_EFFECTS as readonly (string | null)[]).includes(entry.outcome)) {
+      const event: PolicyDecisionEvent = {
+        type: 'policy_decision',
+        rule: entry.rule,
+        effect: entry.outcome as PolicyEffect,
+        ...trace,
+        ...(typeof entry.data.reason === 'string' ? { reason: entry.data.reason } : {}),
+      };
+      events.push(event);
+    } else if (entry.type === 'approval_decision' && entry.outcome !== null && APPROVAL_OUTCOMES.includes(entry.outcome)) {
+      const event: ApprovalDecisionEvent = {
+        type: 'approval_decision',
+        rule: entry.rule,
+        outcome: entry.outcome as ApprovalOutcome,
+        ...trace,
+      };
+      events.push(event);
+    }
+  }
+  return events;
 }

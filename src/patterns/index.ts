@@ -13,3 +13,7 @@ export {
   type RequirementStatus, type RequirementEvidence, type RequirementReport, type ComplianceReport, type ComplianceReportOptions,
 } from './compliance.js';
 export { presetPath, presetCasesPath, listPresets, presetDirectory } from './presets.js';
+export {
+  complianceEvents, COMPLIANCE_ENTRY_TYPES, loadComplianceRegistry, parseComplianceRegistry, complianceRegistry, SEED_COMPLIANCE_REGISTRY,
+  type ComplianceRegistry, type SeedComplianceFramework,
+} from './compliance.js';

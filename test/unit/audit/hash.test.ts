@@ -30,6 +30,19 @@ describe('entryHash', () => {
     expect(entryHash(unsealed)).toBe(hash);
   });
 
+  it('is sha256 over canonicalJson of every field but the hash, whatever the values', async () => {
+    const { createHash } = await import('node:crypto');
+    const reference = (e: UnsealedAuditEntry) => createHash('sha256').update(canonicalJson({
+      seq: e.seq, key: e.key, at: e.at, type: e.type, operationId: e.operationId, actor: e.actor, action: e.action, resource: e.resource,
+      outcome: e.outcome, rule: e.rule, data: e.data, prevHash: e.prevHash,
+    })).digest('hex');
+    const awkward: UnsealedAuditEntry = {
+      ...unsealed, key: 'k"\\\u2028', actor: null, action: 'a\nb', resource: 'Zürich ☃ 𝄞', outcome: null, rule: null, operationId: null,
+      data: { z: [1, { b: null, a: [true, 'x'] }], a: 1e21, '': -0.5, 'ü': { y: {}, x: [] } },
+    };
+    for (const e of [...buildChain(30).map(({ hash: _hash, ...rest }) => rest), awkward]) expect(entryHash(e)).toBe(reference(e));
+  });
+
   it('does not depend on the order of keys inside data', () => {
     const reordered: UnsealedAuditEntry = { ...unsealed, data: Object.fromEntries(Object.entries(unsealed.data).reverse()) };
     expect(entryHash(reordered)).toBe(hash);

@@ -62,38 +62,38 @@ describe('ChainVerifier', () => {
 describe('verifyJsonl', () => {
   const chain = buildChain(12);
 
-  it('accepts a whole export and a slice of one', () => {
-    expect(verifyJsonl(jsonl(chain))).toMatchObject({ ok: true, entries: 12, last: { seq: 12, hash: chain[11].hash } });
+  it('accepts a whole export and a slice of one', async () => {
+    expect(await verifyJsonl(jsonl(chain))).toMatchObject({ ok: true, entries: 12, last: { seq: 12, hash: chain[11].hash } });
     // A slice is checked from its first entry, which is taken as given and reported for anchoring.
-    expect(verifyJsonl(jsonl(chain.slice(4, 9)))).toMatchObject({ ok: true, entries: 5, first: { seq: 5, prevHash: chain[3].hash } });
-    expect(verifyJsonl(jsonl(chain).split('\n'))).toMatchObject({ ok: true, entries: 12 });
+    expect(await verifyJsonl(jsonl(chain.slice(4, 9)))).toMatchObject({ ok: true, entries: 5, first: { seq: 5, prevHash: chain[3].hash } });
+    expect(await verifyJsonl(jsonl(chain).split('\n'))).toMatchObject({ ok: true, entries: 12 });
   });
 
-  it('finds an edit in the text, naming the line', () => {
+  it('finds an edit in the text, naming the line', async () => {
     const lines = jsonl(chain).split('\n');
     lines[6] = lines[6].replace('"actor":"user-1"', '"actor":"user-2"');
-    expect(verifyJsonl(lines)).toMatchObject({ ok: false, firstBroken: { seq: 7, line: 7, reason: expect.stringMatching(/altered/) } });
+    expect(await verifyJsonl(lines)).toMatchObject({ ok: false, firstBroken: { seq: 7, line: 7, reason: expect.stringMatching(/altered/) } });
   });
 
-  it('finds a removed line and lines out of order', () => {
+  it('finds a removed line and lines out of order', async () => {
     const lines = jsonl(chain).trim().split('\n');
-    expect(verifyJsonl(lines.filter((_, i) => i !== 3)).firstBroken).toMatchObject({ seq: 4, reason: expect.stringMatching(/missing/) });
-    expect(verifyJsonl([lines[0], lines[2], lines[1]]).firstBroken?.seq).toBe(2);
+    expect((await verifyJsonl(lines.filter((_, i) => i !== 3))).firstBroken).toMatchObject({ seq: 4, reason: expect.stringMatching(/missing/) });
+    expect((await verifyJsonl([lines[0], lines[2], lines[1]])).firstBroken?.seq).toBe(2);
   });
 
-  it('requires an export that starts at entry 1 to start from the genesis hash', () => {
+  it('requires an export that starts at entry 1 to start from the genesis hash', async () => {
     const forged = { ...chain[0], prevHash: 'b'.repeat(64) };
     forged.hash = entryHash(forged);
-    expect(verifyJsonl(toJsonLine(forged)).firstBroken).toMatchObject({ seq: 1, reason: expect.stringMatching(/does not link/) });
+    expect((await verifyJsonl(toJsonLine(forged))).firstBroken).toMatchObject({ seq: 1, reason: expect.stringMatching(/does not link/) });
   });
 
-  it('reports lines that are not JSON or not entries', () => {
+  it('reports lines that are not JSON or not entries', async () => {
     const lines = jsonl(chain.slice(0, 2)).trim().split('\n');
-    expect(verifyJsonl([...lines, '{"seq":3']).firstBroken).toMatchObject({ seq: 3, line: 3, reason: expect.stringMatching(/^line 3 is not JSON/) });
-    expect(verifyJsonl([...lines, '{"seq":3}']).firstBroken).toMatchObject({ seq: 3, line: 3, reason: expect.stringMatching(/^line 3 is not an audit entry/) });
+    expect((await verifyJsonl([...lines, '{"seq":3'])).firstBroken).toMatchObject({ seq: 3, line: 3, reason: expect.stringMatching(/^line 3 is not JSON/) });
+    expect((await verifyJsonl([...lines, '{"seq":3}'])).firstBroken).toMatchObject({ seq: 3, line: 3, reason: expect.stringMatching(/^line 3 is not an audit entry/) });
   });
 
-  it('treats an empty export as an empty, intact chain', () => {
-    expect(verifyJsonl('')).toEqual({ ok: true, entries: 0 });
+  it('treats an empty export as an empty, intact chain', async () => {
+    expect(await verifyJsonl('')).toEqual({ ok: true, entries: 0 });
   });
 });

@@ -1,10 +1,19 @@
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { loadPolicySet } from '../../../src/policy/index.js';
 import {
-  COMPLIANCE_FRAMEWORKS, COMPLIANCE_REQUIREMENTS, complianceReport, parseComplianceFramework, requirementsFor,
-  type ComplianceEvent,
+  approvalDecisionEntry, operationStartedEntry, policyDecisionEntry, type AuditEntry, type AuditEntryInput, type ChainVerification,
+} from '../../../src/audit/index.js';
+import { formatComplianceMarkdown, formatComplianceReport } from '../../../src/cli/compliance.js';
+import { PolicyEngine, loadPolicySet } from '../../../src/policy/index.js';
+import {
+  COMPLIANCE_FRAMEWORKS, COMPLIANCE_REQUIREMENTS, complianceEvents, complianceReport, loadComplianceRegistry, parseComplianceFramework,
+  requirementsFor, type ComplianceEvent,
 } from '../../../src/patterns/compliance.js';
 import { presetPath } from '../../../src/patterns/presets.js';
+import { buildChain } from '../audit/chainFixtures.js';
 
 const now = new Date('2025-03-31T12:00:00Z');
 const decision = (rule: string | null, effect: 'allow' | 'deny' | 'require_approval', at: string | Date, operationId?: string): ComplianceEvent =>
@@ -124,5 +133,151 @@ describe('complianceReport', () => {
     const report = complianceReport('soc2', events, now, { since: new Date('2025-03-01T00:00:00Z') });
     expect(report.period).toEqual({ from: '2025-03-01T00:00:00.000Z', to: '2025-03-31T12:00:00.000Z' });
     expect(report.requirements[0]).toMatchObject({ status: 'compliant', evidence: { decisions: 1, allowed: 1, denied: 0 } });
+  });
+});
+
+const engine = new PolicyEngine(loadPolicySet(presetPath('compliance')));
+
+function chainOf(inputs: AuditEntryInput[]): AuditEntry[] {
+  return buildChain(inputs.length, (i) => inputs[i - 1]);
+}
+
+describe('complianceEvents', () => {
+  it('turns a deny by a compliance rule into a violation that makes the report non_compliant', () => {
+    const request = { subject: { identifier: 'alice' }, action: 'data:process', resource: 'dataset://personal_data/users', context: {} };
+    const decision = engine.evaluate(request);
+    expect(decision).toMatchObject({ effect: 'deny', rule: 'gdpr_legal_basis' });
+    const entries = chainOf([
+      operationStartedEntry({ operationId: 'op-0' }, {}, '2025-03-10T00:00:00Z'),
+      policyDecisionEntry('op-1', request, decision, '2025-03-10T10:00:00Z'),
+    ]);
+
+    const events = complianceEvents(entries);
+    expect(events).toEqual([{
+      type: 'policy_decision', rule: 'gdpr_legal_basis', effect: 'deny', at: '2025-03-10T10:00:00.000Z', seq: 2, hash: entries[1].hash,
+      operationId: 'op-1', actor: 'alice', action: 'data:process', resource: 'dataset://personal_data/users', reason: decision.reason,
+    }]);
+    const report = complianceReport('gdpr', events, now);
+    const art6 = report.requirements.find((r) => r.requirementId === 'GDPR-Art6');
+    expect(art6?.status).toBe('non_compliant');
+    expect(art6?.violations[0]).toMatchObject({ seq: 2, operationId: 'op-1' });
+    expect(report.summary.nonCompliant).toBe(1);
+  });
+
+  it('pairs an approval the rule required with its outcome through the operation id', () => {
+    const request = {
+      subject: { identifier: 'carol', attributes: { hipaa_training: true } }, action: 'data:read', resource: 'dataset://phi/records',
+      context: { medical_necessity: true },
+    };
+    const decision = engine.evaluate(request);
+    expect(decision).toMatchObject({ effect: 'require_approval', rule: 'hipaa_phi_access_control' });
+    const requested = chainOf([policyDecisionEntry('op-2', request, decision, '2025-03-11T10:00:00Z')]);
+    expect(complianceReport('hipaa', complianceEvents(requested), now).requirements[0]).toMatchObject({ status: 'requires_review' });
+
+    const resolved = chainOf([
+      policyDecisionEntry('op-2', request, decision, '2025-03-11T10:00:00Z'),
+      approvalDecisionEntry({ operationId: 'op-2' }, 'approved', { decidedBy: 'dave' }, '2025-03-11T11:00:00Z'),
+    ]);
+    const events = complianceEvents(resolved);
+    expect(events[1]).toMatchObject({ type: 'approval_decision', outcome: 'approved', operationId: 'op-2', actor: 'dave' });
+    expect(complianceReport('hipaa', events, now).requirements[0]).toMatchObject({ status: 'compliant', evidence: { approved: 1, pendingApprovals: 0 } });
+  });
+
+  it('leaves out entries a report does not read, and outcomes it does not know', () => {
+    const entries = buildChain(3);
+    const odd: AuditEntry = { ...entries[0], type: 'policy_decision', outcome: 'maybe' };
+    expect(complianceEvents([...entries, odd])).toEqual([]);
+  });
+});
+
+describe('layering', () => {
+  it('src/audit imports nothing from src/patterns (patterns may read the audit trail, not the reverse)', () => {
+    const dir = fileURLToPath(new URL('../../../src/audit/', import.meta.url));
+    const offenders = readdirSync(dir).filter((file) => file.endsWith('.ts') && /from '\.\.\/patterns\//.test(readFileSync(join(dir, file), 'utf8')));
+    expect(offenders).toEqual([]);
+  });
+});
+
+function registryFile(yaml: string): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'tollgate-compliance-')), 'compliance.yaml');
+  writeFileSync(file, yaml);
+  return file;
+}
+
+describe('loadComplianceRegistry', () => {
+  it('adds requirements and frameworks to the seed, and replaces a seed requirement by id', () => {
+    const registry = loadComplianceRegistry(registryFile(`
+requirements:
+  - framework: NIS2
+    requirementId: NIS2-Art21
+    description: Cybersecurity risk-management measures
+    rules: [require_audit_logging]
+    evidenceNeeded: [risk_assessment]
+  - framework: soc2
+    requirementId: SOC2-CC6.1
+    description: Logical access controls (our rules)
+    rules: [our_access_rule]
+`));
+    expect(registry.frameworks).toEqual(['gdpr', 'hipaa', 'pci_dss', 'soc2', 'iso27001', 'nis2']);
+    expect(parseComplianceFramework('nis2', registry)).toBe('nis2');
+    expect(requirementsFor('nis2', registry)).toEqual([{
+      framework: 'nis2', requirementId: 'NIS2-Art21', description: 'Cybersecurity risk-management measures', rules: ['require_audit_logging'],
+      evidenceNeeded: ['risk_assessment'],
+    }]);
+    expect(requirementsFor('soc2', registry)).toMatchObject([{ requirementId: 'SOC2-CC6.1', rules: ['our_access_rule'], evidenceNeeded: [] }]);
+    expect(registry.requirements).toHaveLength(COMPLIANCE_REQUIREMENTS.length + 1);
+    // The report follows the registry: the seed rule no longer evidences SOC2-CC6.1, ours does.
+    const report = complianceReport('soc2', [decision('our_access_rule', 'allow', '2025-03-02T00:00:00Z')], now, { registry });
+    expect(report.requirements[0]).toMatchObject({ requirementId: 'SOC2-CC6.1', status: 'compliant' });
+    expect(() => parseComplianceFramework('nis2')).toThrow(/unknown compliance framework "nis2"/);
+  });
+
+  it('starts from nothing with seed: false', () => {
+    const registry = loadComplianceRegistry(registryFile('seed: false\nrequirements:\n  - { framework: dora, requirementId: DORA-1, description: ICT risk, rules: [r] }\n'));
+    expect(registry.frameworks).toEqual(['dora']);
+  });
+
+  it('names the file and the field of what is wrong', () => {
+    const missingRules = registryFile('requirements:\n  - { framework: soc2, requirementId: X-1, description: d, rules: [] }\n');
+    expect(() => loadComplianceRegistry(missingRules)).toThrow(`${missingRules}: requirements[0].rules: name at least one policy rule`);
+    const typo = registryFile('requirements:\n  - { framework: soc2, requirementId: X-1, description: d, rule: [a] }\n');
+    expect(() => loadComplianceRegistry(typo)).toThrow(new RegExp(`^${typo.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: requirements\\[0\\]`));
+    const twice = registryFile('requirements:\n  - { framework: soc2, requirementId: X-1, description: d, rules: [a] }\n  - { framework: soc2, requirementId: X-1, description: e, rules: [b] }\n');
+    expect(() => loadComplianceRegistry(twice)).toThrow(`${twice}: requirements[1].requirementId: "X-1" is already defined at requirements[0]`);
+    const bad = registryFile('requirements: [');
+    expect(() => loadComplianceRegistry(bad)).toThrow(new RegExp(`^${bad.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: not valid YAML`));
+    expect(() => loadComplianceRegistry('/nonexistent/compliance.yaml')).toThrow(/^\/nonexistent\/compliance.yaml: cannot read the compliance registry \(ENOENT\)/);
+  });
+});
+
+describe('report formats', () => {
+  const chain: ChainVerification = { ok: true, entries: 3, last: { seq: 3, hash: 'c'.repeat(64) } };
+  const events: ComplianceEvent[] = [
+    { ...decision('soc2_access_control', 'deny', '2025-03-10T09:00:00Z', 'op-9'), seq: 2, hash: 'a'.repeat(64), actor: 'mallory', action: 'data:read', resource: 'dataset://x|y' },
+  ];
+
+  it('text: a status as long as REQUIRES_REVIEW never runs into the requirement id', () => {
+    const review = formatComplianceReport(complianceReport('soc2', [], now), chain);
+    expect(review).toContain('REQUIRES_REVIEW  SOC2-CC6.1  Logical and physical access controls');
+    expect(review).not.toMatch(/REQUIRES_REVIEWSOC2/);
+    const mixed = formatComplianceReport(complianceReport('gdpr', [decision('gdpr_legal_basis', 'deny', '2025-03-10T09:00:00Z')], now), chain);
+    // Columns line up whatever the statuses are.
+    expect(mixed).toContain('  NON_COMPLIANT    GDPR-Art6   Data processing requires legal basis');
+    expect(mixed).toContain('  REQUIRES_REVIEW  GDPR-Art17  Right to erasure (right to be forgotten)');
+  });
+
+  it('md: summary, a requirements table with evidence counts, violations with entry seq and hash, the chain result', () => {
+    const md = formatComplianceMarkdown(complianceReport('soc2', events, now), chain);
+    expect(md).toMatch(/^# SOC2 compliance report\n/);
+    expect(md).toContain('- Requirements: 1 (0 compliant, 1 non-compliant, 0 requiring review)');
+    expect(md).toContain('- Audit chain: verified (3 entries)');
+    expect(md).toContain('| SOC2-CC6.1 | Logical and physical access controls | Non-compliant | 1 | 0 | 1 | 0 | 0 | 0 | 0 | 0 | 0 |');
+    // A pipe in a value is escaped, so it cannot add a column.
+    expect(md).toContain(`| SOC2-CC6.1 | 2 | \`${'a'.repeat(64)}\` | 2025-03-10T09:00:00Z | \`op-9\` | mallory | \`data:read\` | \`dataset://x\\|y\` | \`soc2_access_control\` |`);
+    expect(md).toContain('- SOC2-CC6.1: `access_control_matrix`, `access_logs`, `review_records`');
+    expect(md).toContain(`\`\`\`\naudit chain ok: 3 entries, last 3 hash ${'c'.repeat(64)}\n\`\`\``);
+    const clean = formatComplianceMarkdown(complianceReport('soc2', [], now), { ...chain, ok: false, firstBroken: { seq: 2, reason: 'x' } });
+    expect(clean).toContain('None in the period.');
+    expect(clean).toContain('- Audit chain: **BROKEN** (3 entries)');
   });
 });
