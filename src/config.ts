@@ -10,6 +10,7 @@ import { DEFAULT_TENANT_SCHEMES } from './patterns/tenancy.js';
 import type { PolicyFiles } from './patterns/policyInForce.js';
 import { SubjectSchema } from './policy/request.js';
 import { RedactionConfigSchema } from './redaction/schema.js';
+import { AuditConfigSchema } from './audit/config.js';
 
 const PRESET_PREFIX = 'preset:';
 
@@ -160,6 +161,10 @@ export const ConfigSchema = z.object({
     url: z.string().url().optional(),
   }).strict().default({ port: 3000 }),
   mcp: McpSchema.default(McpSchema.parse({})),
+  /** Signed checkpoints of the audit trail and where they are anchored outside the database. */
+  audit: AuditConfigSchema.default(AuditConfigSchema.parse({})),
+  /** A YAML file that extends or replaces the compliance requirements (src/patterns/compliance.ts). */
+  compliance: z.string().min(1).optional(),
 }).strict();
 
 export type TollgateConfigFile = z.input<typeof ConfigSchema>;
@@ -222,6 +227,7 @@ export function parseConfig(
     policy: policyFile(config.policy, 'policy'),
     ...(config.rollout ? { rollout: { ...config.rollout, strict: policyFile(config.rollout.strict, 'rollout.strict'), permissive: policyFile(config.rollout.permissive, 'rollout.permissive') } } : {}),
     ...(config.shadow ? { shadow: policyFile(config.shadow, 'shadow') } : {}),
+    ...(config.compliance ? { compliance: resolve(baseDir, config.compliance) } : {}),
     secrets: readSecrets(env),
     baseDir,
     source: options.source ?? null,

@@ -3,7 +3,8 @@ import { z } from 'zod';
 import { DURATION_HINT, isDuration, parseDuration } from '../duration.js';
 import type { ServiceKey } from '../keys.js';
 import { defaultAnchorDir, fileAnchorSink, slackAnchorSink, type ChatPostMessageClient } from './anchors.js';
-import type { AuditTrailOptions } from './trail.js';
+import { AuditTrail, type AuditTrailOptions } from './trail.js';
+import { loadAuditKey } from './key.js';
 import type { AuditAnchorSink } from './types.js';
 
 const duration = z.string().refine(isDuration, { message: `expected ${DURATION_HINT}` });
@@ -51,4 +52,21 @@ export function auditTrailOptions(
     anchors,
     maintenanceIntervalMs: parseDuration(config.maintenanceInterval),
   };
+}
+
+/**
+ * The audit trail for a process: over `pool`, with the audit key (`create`: make the key file, as
+ * `tollgate start` does for the embedded default) and the configured checkpoints and anchors.
+ * Every writer of one deployment must hold the same key: an unsigned entry after signed ones does
+ * not verify. Make one per process and share it.
+ */
+export function openAuditTrail(
+  pool: ConstructorParameters<typeof AuditTrail>[0],
+  config: { audit: AuditConfig; baseDir: string },
+  options: { create?: boolean; slack?: ChatPostMessageClient; logger?: AuditTrailOptions['logger'] } = {},
+): { trail: AuditTrail; maintenanceIntervalMs: number } {
+  const { maintenanceIntervalMs, ...trailOptions } = auditTrailOptions(config.audit, {
+    baseDir: config.baseDir, key: loadAuditKey(config.baseDir, { create: options.create }), slack: options.slack,
+  });
+  return { trail: new AuditTrail(pool, { ...trailOptions, ...(options.logger ? { logger: options.logger } : {}) }), maintenanceIntervalMs };
 }

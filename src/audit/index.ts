@@ -23,4 +23,4 @@ export {
   type AuditExportFilter, type AuditExportResult, type ChainBreak, type ChainVerification, type AuditCheckpoint, type AuditAnchorSink,
   type SignatureVerification, type AnchorVerification,
 } from './types.js';
-export { AuditConfigSchema, auditTrailOptions, type AuditConfig } from './config.js';
+export { AuditConfigSchema, auditTrailOptions, openAuditTrail, type AuditConfig } from './config.js';

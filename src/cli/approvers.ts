@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { AuditTrail, approverTokenEntry } from '../audit/index.js';
+import { openAuditTrail, approverTokenEntry } from '../audit/index.js';
 import { createApproverToken, listApproverTokens, revokeApproverToken } from '../approval/tokens.js';
 import { DURATION_HINT, parseDuration } from '../duration.js';
 import { TollgateInputError } from '../errors.js';
@@ -24,9 +24,9 @@ export function registerApproverCommands(program: Command): void {
     .option('--expires <duration>', 'e.g. 90d (default: never)', expiry)
     .option('--json', 'print { id, identifier, token, expiresAt }')
     .action(async (identifier: string, options, command: Command) => {
-      await withStore(command, async (store) => {
+      await withStore(command, async (store, config) => {
         const created = await createApproverToken(store.pool, { identifier, expiresInMs: options.expires, createdBy: cliActor() });
-        await new AuditTrail(store.pool).append([approverTokenEntry('approver_token_created', { tokenId: created.id, identifier: created.identifier, expiresAt: created.expiresAt }, cliActor())]);
+        await openAuditTrail(store.pool, config).trail.append([approverTokenEntry('approver_token_created', { tokenId: created.id, identifier: created.identifier, expiresAt: created.expiresAt }, cliActor())]);
         if (options.json) return printJson(created);
         console.log(`token ${created.id} for ${created.identifier}${created.expiresAt ? `, expires ${created.expiresAt}` : ', no expiry'}:`);
         console.log(created.token);
@@ -38,7 +38,7 @@ export function registerApproverCommands(program: Command): void {
     .description('tokens with their identities and expiry (never the tokens themselves)')
     .option('--json', 'print one JSON document')
     .action(async (options, command: Command) => {
-      await withStore(command, async (store) => {
+      await withStore(command, async (store, config) => {
         const tokens = await listApproverTokens(store.pool);
         if (options.json) return printJson(tokens);
         if (!tokens.length) return console.log('no approver tokens');
@@ -54,9 +54,9 @@ export function registerApproverCommands(program: Command): void {
     .description('end a token at once')
     .argument('<id>', 'token id (from `tollgate approvers token list`)')
     .action(async (id: string, _options, command: Command) => {
-      await withStore(command, async (store) => {
+      await withStore(command, async (store, config) => {
         if (!(await revokeApproverToken(store.pool, id))) throw new CliExit(EXIT.outcome, `no live approver token ${id} (see \`tollgate approvers token list\`)`);
-        await new AuditTrail(store.pool).append([approverTokenEntry('approver_token_revoked', { tokenId: id }, cliActor())]);
+        await openAuditTrail(store.pool, config).trail.append([approverTokenEntry('approver_token_revoked', { tokenId: id }, cliActor())]);
         console.log(`revoked ${id}`);
       });
     });

@@ -1,6 +1,6 @@
 import { userInfo } from 'node:os';
 import type { Command } from 'commander';
-import { AuditTrail } from '../audit/index.js';
+import { openAuditTrail } from '../audit/index.js';
 import {
   BUDGET_LEVELS, BudgetLedger, formatMoney, wholeMicros, type BudgetChange, type BudgetLevel, type BudgetLevelStatus,
 } from '../budget/index.js';
@@ -18,7 +18,7 @@ async function withLedger<T>(command: Command, work: (ledger: BudgetLedger) => P
   const config = configOf(command);
   const store = await openStore(config, { serveEmbedded: false, max: 2 });
   try {
-    return await work(new BudgetLedger(store.pool, config.budgets, { audit: new AuditTrail(store.pool) }));
+    return await work(new BudgetLedger(store.pool, config.budgets, { audit: openAuditTrail(store.pool, config).trail }));
   } finally {
     await store.close();
   }

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { AuditTrail, grantRevokedEntry } from '../audit/index.js';
+import { openAuditTrail, grantRevokedEntry } from '../audit/index.js';
 import { listGrants, revokeGrant } from '../approval/grants.js';
 import { CliExit, EXIT, printJson } from './io.js';
 import { cliActor, withStore } from './context.js';
@@ -11,7 +11,7 @@ export function registerGrantCommands(program: Command): void {
     .option('--all', 'include grants that have ended')
     .option('--json', 'print one JSON document')
     .action(async (options, command: Command) => {
-      await withStore(command, async (store) => {
+      await withStore(command, async (store, config) => {
         const list = await listGrants(store.pool, { includeEnded: Boolean(options.all) });
         if (options.json) return printJson(list);
         if (!list.length) return console.log(options.all ? 'no grants' : 'no live grants');
@@ -25,10 +25,10 @@ export function registerGrantCommands(program: Command): void {
     .description('end a grant at once: the next matching request waits for approval again')
     .argument('<id>', 'grant id (from `tollgate grants list`)')
     .action(async (id: string, _options, command: Command) => {
-      await withStore(command, async (store) => {
+      await withStore(command, async (store, config) => {
         const revoked = await revokeGrant(store.pool, id, cliActor());
         if (!revoked) throw new CliExit(EXIT.outcome, `no live grant ${id} (see \`tollgate grants list\`)`);
-        await new AuditTrail(store.pool).append([grantRevokedEntry({ grantId: id, requester: revoked.requester, action: revoked.action, scope: revoked.scope }, cliActor())]);
+        await openAuditTrail(store.pool, config).trail.append([grantRevokedEntry({ grantId: id, requester: revoked.requester, action: revoked.action, scope: revoked.scope }, cliActor())]);
         console.log(`revoked ${id}`);
       });
     });

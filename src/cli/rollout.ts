@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { AuditTrail, rolloutChangedEntry } from '../audit/index.js';
+import { AuditTrail, openAuditTrail, rolloutChangedEntry } from '../audit/index.js';
 import { DURATION_HINT, parseDuration } from '../duration.js';
 import { TollgateInputError } from '../errors.js';
 import { readRolloutSetting, writeRolloutSetting } from '../patterns/rolloutState.js';
@@ -33,7 +33,7 @@ export function registerRolloutCommands(program: Command): void {
         if (!config.rollout) throw new TollgateInputError(`${config.source ?? 'config'}: rollout: not configured; add rollout: { strict: FILE, permissive: FILE, percentage: N }`, 'rollout');
         const previous = (await readRolloutSetting(store.pool))?.percentage ?? config.rollout.percentage;
         const setting = await writeRolloutSetting(store.pool, value, cliActor());
-        await new AuditTrail(store.pool).append([rolloutChangedEntry({ percentage: setting.percentage, previous, at: setting.updatedAt }, cliActor())]);
+        await openAuditTrail(store.pool, config).trail.append([rolloutChangedEntry({ percentage: setting.percentage, previous, at: setting.updatedAt }, cliActor())]);
         console.log(`rollout: ${previous}% → ${setting.percentage}% of operations decided by the strict set`);
       });
     });

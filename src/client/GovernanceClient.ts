@@ -17,7 +17,7 @@ import { configureRedaction, redactString } from '../redact.js';
 import { temporalConnectionOptions } from './connection.js';
 import { openStore, type Store } from '../store/index.js';
 import { BudgetLedger, type BudgetChange, type BudgetLevel, type BudgetLevelStatus } from '../budget/index.js';
-import { AuditTrail } from '../audit/index.js';
+import { openAuditTrail, type AuditTrail } from '../audit/index.js';
 import { OperationDeniedError, OperationExpiredError, OperationNotFoundError, OperationOutcomeError, OperationRejectedError } from './errors.js';
 
 export interface OperationHandle {
@@ -41,7 +41,7 @@ export interface PendingApproval {
 /** What a graph node, an agent tool, the CLI and the Slack receiver call. */
 export class GovernanceClient {
   readonly temporal: Client;
-  private constructor(readonly config: TollgateConfig, private readonly connection: Connection, store?: Store) {
+  private constructor(readonly config: TollgateConfig, private readonly connection: Connection, store?: Store, private audit?: AuditTrail) {
     this.temporal = new Client({ connection, namespace: config.temporal.namespace });
     if (store) {
       this.store = Promise.resolve(store);
@@ -49,13 +49,16 @@ export class GovernanceClient {
     }
   }
 
-  /** `store` shares an open database (the service's) for budget calls instead of opening one. */
-  static async connect(config: TollgateConfig, options: { store?: Store } = {}): Promise<GovernanceClient> {
+  /**
+   * `store` shares an open database (the service's) for budget calls instead of opening one, and
+   * `audit` the process's audit trail for the changes they record.
+   */
+  static async connect(config: TollgateConfig, options: { store?: Store; audit?: AuditTrail } = {}): Promise<GovernanceClient> {
     // What the client puts in search attributes and summaries is redacted by the configured policy.
     configureRedaction(config.redaction);
     const connectionOptions = temporalConnectionOptions(config);
     try {
-      return new GovernanceClient(config, await Connection.connect({ ...connectionOptions, connectTimeout: '5s' }), options.store);
+      return new GovernanceClient(config, await Connection.connect({ ...connectionOptions, connectTimeout: '5s' }), options.store, options.audit);
     } catch (error) {
       throw new InfrastructureUnavailableError(`cannot reach Temporal at ${connectionOptions.address}: ${(error as Error).message.split('\n')[0]} (start it with \`tollgate start\`, or set temporal.address)`, { cause: error });
     }
@@ -72,7 +75,8 @@ export class GovernanceClient {
   private async ledger(): Promise<BudgetLedger> {
     this.store ??= openStore(this.config, { serveEmbedded: false });
     const { pool } = await this.store;
-    return new BudgetLedger(pool, this.config.budgets, { audit: new AuditTrail(pool) });
+    this.audit ??= openAuditTrail(pool, this.config).trail;
+    return new BudgetLedger(pool, this.config.budgets, { audit: this.audit });
   }
 
   /** Correct what an operation cost after the fact (a pure gate committed its estimate). Idempotent; audited as `change.actor`. */

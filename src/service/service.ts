@@ -14,7 +14,7 @@ import { createOidcVerifier } from '../approval/oidc.js';
 import { loadDecisionKey, type ServiceKey } from '../keys.js';
 import { hostname } from 'node:os';
 import { RolloutPercentage } from '../patterns/rolloutState.js';
-import { AuditTrail, policyLoadedEntry } from '../audit/index.js';
+import { openAuditTrail, policyLoadedEntry, startAuditMaintenance } from '../audit/index.js';
 import { PolicyEngine } from '../policy/engine.js';
 import { loadPolicySet } from '../policy/load.js';
 import { watchPolicies } from './policyReload.js';
@@ -66,7 +66,16 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     stops.push(() => store.close());
     log.info({ database: store.kind }, 'database ready');
 
-    const client = await GovernanceClient.connect(config, { store });
+    // With a bot token, Slack user groups count as approvers too (usergroups.users.list).
+    const slackClient = config.secrets.slackBotToken
+      ? new WebClient(config.secrets.slackBotToken, { ...(config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl } : {}), logger: slackLogger(logger.child({ component: 'slack-web-api' })) })
+      : undefined;
+    // One trail per process, signed with the service's audit key, anchored outside the database.
+    const { trail: audit, maintenanceIntervalMs } = openAuditTrail(store.pool, config, { create: options.serveEmbeddedDatabase ?? true, slack: slackClient, logger: log });
+    const maintenance = startAuditMaintenance(audit, { intervalMs: maintenanceIntervalMs, logger: log });
+    stops.push(() => maintenance.stop());
+
+    const client = await GovernanceClient.connect(config, { store, audit });
     stops.push(() => client.close());
     // The embedded default makes its own key; elsewhere the operator provides one (README: security).
     const decisionKey = options.decisionKey ?? loadDecisionKey(config, { create: options.serveEmbeddedDatabase ?? true });
@@ -78,7 +87,6 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       stops.push(async () => stopPolling());
     }
     const policies = loadPoliciesInForce(config, rollout.current);
-    const audit = new AuditTrail(store.pool);
     const processName = `${hostname()}:${process.pid}`;
     await audit.append(policies.describe().map((set) => policyLoadedEntry(set, processName)));
     const stopWatching = watchPolicies(policies, {
@@ -90,10 +98,6 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       onRefused: ({ role, file, problems }) => log.error({ role, file, problems }, 'refused the changed policy file; the version in force stays'),
     });
     stops.push(async () => stopWatching());
-    // With a bot token, Slack user groups count as approvers too (usergroups.users.list).
-    const slackClient = config.secrets.slackBotToken
-      ? new WebClient(config.secrets.slackBotToken, { ...(config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl } : {}), logger: slackLogger(logger.child({ component: 'slack-web-api' })) })
-      : undefined;
     const directory = createApproverDirectory(config, slackClient);
     const notifier = createNotifier(config, store.pool, { directory });
     const worker = await createTollgateWorker({
@@ -101,6 +105,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       operations: options.operations,
       approvals: new NotifierApprovalSink(notifier, config.temporal),
       store,
+      audit,
       directory,
       budgetAlerts: notifier,
       decisionKey,

@@ -15,7 +15,7 @@ import { logger } from '../log.js';
 import { temporalLogger, WORKFLOW_LOG_INTERCEPTORS } from '../temporal/logger.js';
 import type { Store } from '../store/index.js';
 import type { ApproverDirectory } from '../approval/directory.js';
-import { AuditTrail } from '../audit/index.js';
+import { openAuditTrail, type AuditTrail } from '../audit/index.js';
 import { loadDecisionKey, type ServiceKey } from '../keys.js';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../../workflows/index.ts', import.meta.url));
@@ -42,6 +42,8 @@ export interface TollgateWorkerOptions {
   identity?: string;
   /** The SQL store for the budget ledger; without it, operations with an estimatedCost fail. */
   store?: Store;
+  /** The process's audit trail; default: one over the store, signed when the audit key is at hand. */
+  audit?: AuditTrail;
   /** Approvers for the authority check; default: config.approvers only. */
   directory?: ApproverDirectory;
   /** Where budget threshold alerts go (Slack or console). */
@@ -71,6 +73,7 @@ export function loadPoliciesInForce(config: TollgateConfig, percentage: () => nu
 export async function createTollgateWorker(options: TollgateWorkerOptions): Promise<TollgateWorker> {
   const { config } = options;
   const policies = options.policies ?? loadPoliciesInForce(config);
+  const audit = options.audit ?? (options.store ? openAuditTrail(options.store.pool, config).trail : null);
   const decisionKey = options.decisionKey ?? loadDecisionKey(config);
   const ownsConnection = !options.connection;
   let connection = options.connection;
@@ -97,9 +100,9 @@ export async function createTollgateWorker(options: TollgateWorkerOptions): Prom
       directory: options.directory,
       decisionPublicKey: decisionKey.publicKey,
       pool: options.store?.pool ?? null,
-      audit: options.store ? new AuditTrail(options.store.pool) : null,
+      audit,
       budget: options.store
-        ? { config, ledger: new BudgetLedger(options.store.pool, config.budgets), db: options.store.pool, alerts: options.budgetAlerts ?? logBudgetAlerts }
+        ? { config, ledger: new BudgetLedger(options.store.pool, config.budgets, audit ? { audit } : {}), db: options.store.pool, alerts: options.budgetAlerts ?? logBudgetAlerts }
         : null,
     }),
   });
