@@ -16,3 +16,11 @@ export { AuditTrail } from './audit/index.js';
 export * as budget from './budget/index.js';
 export { BudgetLedger, BudgetExceededError } from './budget/index.js';
 export { openStore, type Store } from './store/index.js';
+export {
+  detectSqlInjection, detectCommandInjection, detectPathTraversal, isDomainAllowed, isPathAllowed,
+} from './patterns/security.js';
+export { canonicalResource, type CanonicalResource } from './policy/canonical.js';
+export {
+  inspectionForms, decodeForInspection, percentDecodeStrict, percentDecodeLenient, foldFullwidth, foldCompatibility,
+  decodeNumericEntities, decodeBackslashEscapes, MAX_DECODE_ROUNDS, type DecodeResult,
+} from './policy/decode.js';
