@@ -29,3 +29,11 @@ export { governAgentTools, governedTool, type GovernAgentToolsOptions } from './
 export { createRedactor, configureRedaction, redact, redactString, REDACTED, type RedactionOptions, type Redactor } from './redact.js';
 export { temporalLogger } from './temporal/logger.js';
 export { logger, createLogger } from './log.js';
+export {
+  detectSqlInjection, detectCommandInjection, detectPathTraversal, isDomainAllowed, isPathAllowed,
+} from './patterns/security.js';
+export { canonicalResource, type CanonicalResource } from './policy/canonical.js';
+export {
+  inspectionForms, decodeForInspection, percentDecodeStrict, percentDecodeLenient, foldFullwidth, foldCompatibility,
+  decodeNumericEntities, decodeBackslashEscapes, MAX_DECODE_ROUNDS, type DecodeResult,
+} from './policy/decode.js';

@@ -13,8 +13,6 @@ describe('detectSqlInjection', () => {
     "x' AND 'a'='a",
     "admin'--",
     "admin' /* bypass",
-    "SELECT * FROM users WHERE id = 1 --",
-    "SELECT /* hidden */ password FROM users",
     "1 UNION SELECT username, password FROM users",
     "1 union all select null,null",
     "1; EXEC('shutdown')",
@@ -37,12 +35,55 @@ describe('detectSqlInjection', () => {
     "UPDATE committees SET name = 'union selection board' WHERE id = 3",
     'SELECT sleeper_count FROM trains',
     'SELECT * FROM orders -- recent ones\nWHERE created_at > now()',
+    // A comment inside a query the caller wrote cuts nothing off.
+    'SELECT /* primary index */ password FROM users',
   ])('does not flag %s', (query) => {
     expect(detectSqlInjection(query)).toBe(false);
   });
 
-  it('misses injections that form one plain statement (documented limit)', () => {
-    expect(detectSqlInjection('SELECT * FROM users WHERE id = 1 OR 2 > 1')).toBe(false);
+  // The held-out corpus's known misses: tautologies in parentheses and with LIKE, concatenation, case.
+  it.each([
+    ["') OR ('a'='a", 'tautology inside parentheses'],
+    ['1) OR (1=1', 'numeric value in parentheses'],
+    ["' OR (1=1)--", 'parenthesised condition'],
+    ["1 OR ((('x'='x')))", 'nested parentheses'],
+    ["' OR 'a' LIKE 'a", 'LIKE tautology'],
+    ["1 OR 'x' LIKE 'x'", 'LIKE tautology, numeric context'],
+    ["' OR username LIKE '%", 'LIKE wildcard after a closed literal'],
+    ["'||(SELECT version())||'", 'concatenation with a subquery'],
+    ["1' || '1'='1", 'concatenation then a comparison'],
+    ["adm'||'in", 'concatenation probe'],
+    ["' || pg_sleep(10)--", 'concatenation with a delay'],
+    ["' oR 1=1 -- -", 'mixed case'],
+    ['1 UnIoN SeLeCt 1,2,3', 'mixed-case UNION'],
+    ['SELECT * FROM users WHERE id = 1 OR 2 > 1', 'a constant condition in a whole query'],
+    ["%27%20OR%20%271%27%3D%271", 'percent-encoded'],
+    ['＇ ＯＲ １＝１ －－', 'fullwidth'],
+    ['1/**/OR/**/1=1', 'comments as spaces'],
+    ['1 /*!50000UNION*/ /*!50000SELECT*/ 1,2', 'MySQL executable comments'],
+    ["' or sleep(5)='", 'time-based'],
+    ["admin'--", 'comment truncation'],
+    ["'; exec master..xp_cmdshell 'dir'--", 'stacked statement'],
+    ["' exec sp_addlogin 'eve', 'pw' --", 'SQL Server statement without a semicolon'],
+  ])('flags %s (%s)', (query) => {
+    expect(detectSqlInjection(query)).toBe(true);
+  });
+
+  it.each([
+    "the boss' or the team's decision",
+    "He said 'yes' or 'no'",
+    "James' or Mary's car",
+    'Please select one or more options',
+    "Drop me a line; I'll update you",
+    'Union Square or Times Square?',
+    "grep -r 'or' src/",
+    'price > 100 and price < 200',
+    "SELECT * FROM products WHERE name LIKE '%or%'",
+    "SELECT first_name || ' ' || last_name FROM people",
+    "SELECT * FROM t WHERE 1=1 AND a = 2",
+    'by listening for "--help"',
+  ])('does not flag the look-alike %j', (text) => {
+    expect(detectSqlInjection(text)).toBe(false);
   });
 });
 
@@ -54,14 +95,37 @@ describe('detectCommandInjection', () => {
     'build & disown',
     'echo `id`',
     'echo $(whoami)',
-    'echo ${HOME}',
-    'echo $AWS_SECRET_ACCESS_KEY',
     'cat < /etc/passwd',
     'echo x > /etc/cron.d/job',
     'ls\nrm -rf /',
     'ls\rid',
     'ls\0id',
+    'build & disown',
   ])('flags %j', (command) => {
+    expect(detectCommandInjection(command)).toBe(true);
+  });
+
+  // The held-out corpus's known misses: separators percent-encoded or CR/LF-encoded.
+  it.each([
+    ['%0aid', 'encoded newline'],
+    ['127.0.0.1%0a%0dwhoami', 'encoded LF CR'],
+    ['foo%0d%0acurl%20attacker.example', 'encoded CRLF'],
+    ['%3Bid', 'encoded semicolon'],
+    ['%26%26 whoami', 'encoded &&'],
+    ['%7Cid', 'encoded pipe'],
+    ['%60id%60', 'encoded backticks'],
+    ['%250aid', 'double-encoded newline'],
+    ['x\\r\\nwhoami', 'CR LF written as escapes'],
+    ['；id', 'fullwidth semicolon'],
+    ["';id;'", 'breaking out of single quotes'],
+    ['";id;"', 'breaking out of double quotes'],
+    [';cat${IFS}/etc/passwd', '${IFS} instead of a space'],
+    ["; w'h'o'am'i", 'quotes inside the command name'],
+    [';/???/??t /???/p??s??', 'globbed path'],
+    ['echo "$(cat /etc/passwd)"', 'substitution inside double quotes'],
+    ['() { :;}; echo vulnerable', 'shellshock'],
+    [';system(\'id\')', 'interpreter call'],
+  ])('flags %j (%s)', (command) => {
     expect(detectCommandInjection(command)).toBe(true);
   });
 
@@ -74,12 +138,30 @@ describe('detectCommandInjection', () => {
     "grep 'end$' notes.txt",
     'echo price: 5 USD',
     'find . -name *.ts',
+    // Quotes protect what they quote.
+    'git commit -m "fix; refactor"',
+    // Expanding a variable starts no second command.
+    'echo ${HOME}',
+    'echo $AWS_REGION',
   ])('does not flag %j', (command) => {
     expect(detectCommandInjection(command)).toBe(false);
   });
 
-  it('flags quoted metacharacters too, erring towards deny (documented limit)', () => {
-    expect(detectCommandInjection('git commit -m "fix; refactor"')).toBe(true);
+  // The held-out corpus's false positives: benign text with parentheses, `$` and quotes.
+  it.each([
+    'Total: $5 (see above)',
+    'It costs $20 (approx.)',
+    'He said "hello; goodbye"',
+    'Tom & Jerry',
+    'R&D budget; see (above)',
+    'first; second',
+    "it's a dog; cat food",
+    'x > 5 and a < b',
+    'Price: $5.99 & free shipping',
+    'ps aux | grep node',
+    '| Id | Name |',
+  ])('does not flag the look-alike %j', (text) => {
+    expect(detectCommandInjection(text)).toBe(false);
   });
 });
 
@@ -103,6 +185,25 @@ describe('detectPathTraversal', () => {
     expect(detectPathTraversal(path)).toBe(true);
   });
 
+  // The held-out corpus's known misses: overlong UTF-8 and encoded backslashes.
+  it.each([
+    ['%c0%ae%c0%ae%c0%afetc%c0%afpasswd', 'overlong . and /'],
+    ['%e0%80%ae%e0%80%ae/etc/passwd', '3-byte overlong .'],
+    ['..%c0%af..%c0%afetc', 'overlong /'],
+    ['..%c1%9c..%c1%9cboot.ini', 'overlong \\'],
+    ['%c0%2e%c0%2e%c0%5cboot.ini', 'invalid overlong forms old decoders accepted'],
+    ['..%5c..%5cwindows%5cwin.ini', 'encoded backslash'],
+    ['%2e%2e%5c%2e%2e%5cboot.ini', 'encoded dots and backslash'],
+    ['..%255c..%255cboot.ini', 'double-encoded backslash'],
+    ['%uff0e%uff0e%u2215etc%u2215passwd', 'IIS %u with fullwidth dots and a division slash'],
+    ['．．／．．／etc／passwd', 'fullwidth'],
+    ['....//....//etc/passwd', '../ hidden from a filter that strips it once'],
+    ['..;/..;/WEB-INF/web.xml', 'Tomcat path parameter'],
+    ['https://host/../../etc/passwd', 'a URL that climbs above its root'],
+  ])('flags %j (%s)', (path) => {
+    expect(detectPathTraversal(path)).toBe(true);
+  });
+
   it.each([
     'reports/2024.q1.csv',
     'file..txt',
@@ -112,6 +213,9 @@ describe('detectPathTraversal', () => {
     'a/../b',
     'data/./x/../y.json',
     'notes/100%.txt',
+    '~$report.docx',
+    'reports\\2024\\q1.xlsx',
+    'my%20file.txt',
   ])('does not flag %j', (path) => {
     expect(detectPathTraversal(path)).toBe(false);
   });
@@ -154,20 +258,26 @@ describe('isDomainAllowed', () => {
     'https://eu.trusted.org/x',
     'https://a.b.trusted.org/x',
     'https://internal.example.com:8443/health',
+    // Judged by the host alone: a port or user info before an allowed host does not matter.
+    'https://api.example.com:8080/',
+    'https://user:pass@api.example.com/',
+    'https://evil.com@api.example.com/',
+    'https://api.example.com/?q=a b',
   ])('allows %s', (url) => {
     expect(isDomainAllowed(url, allowlist)).toBe(true);
   });
 
   it.each([
     'https://api.example.com@evil.com/',
-    'https://user:pass@api.example.com/',
     'https://api.example.com.evil.com/',
     'https://evilapi.example.com/',
     'https://notsafe-api.com/',
     'https://trusted.org/', // the wildcard needs a subdomain
     'https://eviltrusted.org/',
-    'https://api.example.com:8080/', // only the default port unless listed
+    'https://trusted.org.evil.com/',
+    'https://evil-trusted.org/',
     'https://internal.example.com/', // listed with :8443 only
+    'https://internal.example.com:8080/',
     'ftp://api.example.com/file',
     'file:///etc/passwd',
     'javascript:alert(1)//api.example.com',
