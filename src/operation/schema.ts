@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { isDuration, DURATION_HINT } from '../duration.js';
-import { SubjectSchema } from '../policy/request.js';
+import { ResourceSchema, SubjectSchema } from '../policy/request.js';
 
 /** Workflow ids become Temporal ids, Slack button values and SQL keys: keep them plain. */
 export const OPERATION_ID = /^[A-Za-z0-9][A-Za-z0-9._:@\-]{0,199}$/;
@@ -11,7 +11,7 @@ export const OperationInputSchema = z.object({
   id: z.string().regex(OPERATION_ID, 'use letters, digits and . _ : @ - (at most 200), starting with a letter or digit').optional(),
   subject: SubjectSchema,
   action: z.string().min(1, 'must not be empty'),
-  resource: z.string().min(1, 'must not be empty'),
+  resource: ResourceSchema,
   context: z.record(z.string(), z.unknown()).optional(),
   operation: z.object({
     name: z.string().min(1, 'must not be empty'),

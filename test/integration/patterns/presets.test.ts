@@ -88,6 +88,21 @@ describe('enterprise preset: claims are not facts', () => {
     expect(claimed).toEqual({ effect: 'require_approval', rule: 'production_changes_approval' });
   });
 
+  it('canonicalises resources before any rule sees them: dot segments and encodings cannot climb out of public data', async () => {
+    const guest = { identifier: 'guest' };
+    for (const disguised of ['dataset://public/../phi/records', 'dataset://public/%2e%2e/phi/records', 'dataset://public/%252e%252e/phi/records', 'dataset://public//..//phi/records', 'dataset://public/\uFF0E\uFF0E/phi/records']) {
+      const outcome = await stack.outcome(guest, 'data:read', JSON.parse(`"${disguised}"`));
+      expect(outcome.rule, disguised).not.toBe('allow_public_data_read');
+      expect(outcome.rule, disguised).toMatch(/^hipaa_phi/);
+    }
+    expect(await stack.outcome(guest, 'data:read', 'dataset://public/sales')).toEqual({ effect: 'allow', rule: 'allow_public_data_read' });
+  });
+
+  it('refuses a resource that cannot be made canonical, naming the field', async () => {
+    await expect(stack.client.submit({ subject: developer, action: 'data:read', resource: 'dataset://public/../../etc' })).rejects.toThrow(/^operation resource: /);
+    await expect(stack.client.submit({ subject: developer, action: 'data:read', resource: 'dataset://public/x%00y' })).rejects.toMatchObject({ exitCode: 2, field: 'resource' });
+  });
+
   it('still lets a developer write where the resource says development', async () => {
     expect(await stack.outcome(developer, 'data:write', 'dataset://development/scratch')).toEqual({ effect: 'allow', rule: 'developer_dev_env' });
   });
