@@ -13,6 +13,7 @@ import { createBudgetActivities, type BudgetDependencies } from './budget.js';
 import { createPolicyActivities } from './policy.js';
 import { createApprovalActivities } from './approval.js';
 import { createOperationActivities } from '../src/operation/execute.js';
+import { withRedactedFailures } from '../src/temporal/redactFailures.js';
 
 export interface ActivityDependencies {
   config: TollgateConfig;
@@ -47,7 +48,8 @@ export function createActivities(deps: ActivityDependencies) {
   const record = async (entries: AuditEntryInput[]) => {
     if (deps.audit) await deps.audit.append(entries);
   };
-  return {
+  // Failures land in the workflow history verbatim: they go through the redaction policy first.
+  return withRedactedFailures({
     ...createBudgetActivities(deps.budget, record),
     ...createPolicyActivities({ config: deps.config, policies, enrichment, trusted, directory, pool, record }),
     ...createApprovalActivities({
@@ -67,7 +69,7 @@ export function createActivities(deps: ActivityDependencies) {
     async recordAudit(entries: AuditEntryInput[]): Promise<void> {
       await record(entries);
     },
-  };
+  });
 }
 
 export type TollgateActivities = ReturnType<typeof createActivities>;

@@ -13,7 +13,7 @@ import { operationSummary } from '../operation/describe.js';
 import type { PolicyRequest } from '../policy/types.js';
 import { TollgateAction, TollgateApprovalRequestedAt, TollgateRequester, TollgateResource, TollgateRule, TollgateStatus } from '../temporal/searchAttributes.js';
 import { FailureType, WORKFLOW_TYPE, statusQuery } from '../operation/contract.js';
-import { configureRedaction, redactString } from '../redact.js';
+import { configureRedaction, redact, redactString } from '../redact.js';
 import { temporalConnectionOptions } from './connection.js';
 import { openStore, type Store } from '../store/index.js';
 import { BudgetLedger, type BudgetChange, type BudgetLevel, type BudgetLevelStatus } from '../budget/index.js';
@@ -128,7 +128,10 @@ export class GovernanceClient {
       await workflow.start(WORKFLOW_TYPE, {
         workflowId: id,
         taskQueue: this.config.temporal.taskQueue,
-        args: [{ ...input, id }],
+        // The workflow's input is kept in Temporal's history: secrets a caller put in the context or
+        // the resource (a token in a URL) are redacted here, before they reach it. Arguments go to
+        // the handler as given.
+        args: [{ ...input, id, resource: redactString(input.resource), ...(input.context ? { context: redact(input.context) } : {}) }],
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
         workflowIdConflictPolicy: 'USE_EXISTING',
         typedSearchAttributes: new TypedSearchAttributes([

@@ -5,6 +5,7 @@ import { temporalConnectionOptions } from '../../client/connection.js';
 import type { TollgateConfig } from '../../config.js';
 import { InfrastructureUnavailableError } from '../../errors.js';
 import { createOperationActivities } from '../../operation/execute.js';
+import { withRedactedFailures } from '../../temporal/redactFailures.js';
 import type { ExecutedOperation, OperationLookup } from '../../operation/registry.js';
 
 export type { OperationLookup };
@@ -49,7 +50,7 @@ export async function createOperationWorker(options: OperationWorkerOptions): Pr
     namespace: config.temporal.namespace,
     taskQueue: options.taskQueue,
     ...(options.identity ? { identity: options.identity } : {}),
-    activities: createOperationActivities({ operations: options.operations, describe: resultFacts(options.describeResult) }),
+    activities: withRedactedFailures(createOperationActivities({ operations: options.operations, describe: resultFacts(options.describeResult) })),
   });
   let running: Promise<void> | undefined;
   return {
