@@ -2,8 +2,8 @@
  * The databases store tests run against: embedded PGlite always (a temporary data directory
  * served on a free port, reached through `pg` like production does), and Postgres when
  * TEST_DATABASE_URL is set (a fresh schema per test file, dropped afterwards). Without
- * TEST_DATABASE_URL the Postgres half says so in a test of its own; set
- * TEST_REQUIRE_POSTGRES=1 (e.g. in CI) to make that a failure instead.
+ * TEST_DATABASE_URL the Postgres half is reported as skipped, with the reason; set
+ * TEST_REQUIRE_POSTGRES=1 (CI does) to make that a failure instead.
  */
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
@@ -115,15 +115,19 @@ export function describeEachDatabase(
       });
     });
   }
-  if (!process.env.TEST_DATABASE_URL) {
-    describe(`${title} [postgres]`, () => {
-      it('NOT RUN: TEST_DATABASE_URL is unset (e.g. TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test)', () => {
-        const message = `Postgres tests for "${title}" were not run because TEST_DATABASE_URL is unset; only PGlite was tested.`;
-        if (process.env.TEST_REQUIRE_POSTGRES) throw new Error(`${message} (TEST_REQUIRE_POSTGRES is set)`);
-        console.warn(`\n*** ${message}\n`);
-      });
-    });
-  }
+  reportSkippedPostgres(title);
+}
+
+/**
+ * Without TEST_DATABASE_URL, a suite's Postgres half is reported as skipped, with the reason in its
+ * name, so a run on PGlite alone says what it left out; with TEST_REQUIRE_POSTGRES it fails.
+ */
+export function reportSkippedPostgres(title: string): void {
+  if (process.env.TEST_DATABASE_URL) return;
+  if (process.env.TEST_REQUIRE_POSTGRES) throw new Error(`Postgres tests for "${title}" cannot run: TEST_REQUIRE_POSTGRES is set but TEST_DATABASE_URL is not`);
+  describe.skip(`${title} [postgres]: skipped because TEST_DATABASE_URL is unset (e.g. TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test)`, () => {
+    it('runs the same tests on Postgres', () => undefined);
+  });
 }
 
 export interface ServiceDatabase {

@@ -11,7 +11,7 @@ import { exportJWK, generateKeyPair, SignJWT, type JWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestTemporal, type TestTemporal } from '../../support/temporal.js';
 import { TEST_APPROVERS, eventually, quietTemporalRuntime, testConfig } from '../../support/governance.js';
-import { databaseKinds, serviceDatabase, type ServiceDatabase } from '../../support/databases.js';
+import { databaseKinds, reportSkippedPostgres, serviceDatabase, type ServiceDatabase } from '../../support/databases.js';
 import { newDecisionKey } from '../../support/decide.js';
 import { ensureTemporalCli } from '../../../temporal-config/install.mjs';
 import { startService, type RunningService } from '../../../src/service/service.js';
@@ -76,6 +76,7 @@ const jwt = (claims: { sub?: string; aud?: string; exp?: number }, key = jwks.ke
     .setExpirationTime(claims.exp ?? Math.floor(Date.now() / 1000) + 300)
     .sign(key);
 
+reportSkippedPostgres('decisions through the service');
 for (const kind of databaseKinds()) {
   describe(`decisions through the service [${kind}]`, () => {
     let database: ServiceDatabase;

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type pg from 'pg';
 import { startTestTemporal, type TestTemporal } from '../../support/temporal.js';
 import { TEST_APPROVERS, eventually, quietTemporalRuntime, testConfig } from '../../support/governance.js';
-import { databaseKinds, freshPgliteDataDir, serviceDatabase, type ServiceDatabase } from '../../support/databases.js';
+import { databaseKinds, reportSkippedPostgres, freshPgliteDataDir, serviceDatabase, type ServiceDatabase } from '../../support/databases.js';
 import { startTcpProxy, type TcpProxy } from '../../support/tcpProxy.js';
 import { startEmbeddedDatabase, type EmbeddedDatabase } from '../../../src/store/embedded.js';
 import { connectDatabase } from '../../../src/store/connect.js';
@@ -36,6 +36,7 @@ afterAll(async () => temporal?.close());
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+reportSkippedPostgres('the database cut');
 for (const kind of databaseKinds()) {
   describe(`the database cut for ${CUT_MS / 1000} s [${kind}]`, () => {
     let embedded: EmbeddedDatabase | undefined;
