@@ -3,7 +3,7 @@ import { FailureType, statusQuery } from '../src/operation/contract.js';
 import type { OperationInput } from '../src/operation/schema.js';
 import type { OperationResult } from '../src/operation/types.js';
 import { deniedMessage, expiredMessage, failedMessage, failureCause, rejectedMessage } from '../src/operation/outcome.js';
-import { operationCancelledEntry, operationCompletedEntry, operationFailedEntry } from '../src/audit/entries.js';
+import { operationCancelledEntry, operationCompletedEntry, operationFailedEntry, operationStartedEntry } from '../src/audit/entries.js';
 import { gate, handlerFor } from './activities.js';
 import { OperationRecord } from './operationRecord.js';
 import { ApprovalDesk } from './approvalDesk.js';
@@ -45,6 +45,7 @@ export async function governedOperation(input: OperationInput): Promise<Operatio
     const operation = input.operation;
     if (operation && !operation.gateOnly) {
       record.status('executing');
+      await gate.recordAudit([operationStartedEntry(audit, { operation: operation.name, args: operation.args })]);
       try {
         const output = await handlerFor(operation)({ id, name: operation.name, args: operation.args, request, decision, approval: view.approval });
         result = output.result;

@@ -7,6 +7,7 @@
  * Common columns: `operationId` (the workflow id), `actor` (who acted), `action` and
  * `resource` (what the operation is), `outcome`, `rule` (the rule that decided, if any).
  */
+import type { ApprovalOutcome } from '../operation/contract.js';
 import type { PolicyDecision, PolicyRequest } from '../policy/types.js';
 import type { AuditEntryInput, AuditEntryType } from './types.js';
 
@@ -120,7 +121,7 @@ export function approvalEscalatedEntry(op: OperationRef, to: { channel?: string;
  */
 export function approvalDecisionEntry(
   op: OperationRef,
-  outcome: 'approved' | 'rejected' | 'expired' | 'cancelled',
+  outcome: ApprovalOutcome,
   detail: { decidedBy?: string; votes?: readonly VoteRef[]; notes?: string; grant?: { grantId: string; grantedBy: string; grantedAt: string } },
   at?: At,
 ): AuditEntryInput {

@@ -1,5 +1,6 @@
 import { OperationDeniedError, type OperationOutcomeError } from '../client/errors.js';
 import type { OperationStatusView } from '../operation/types.js';
+import { FailureType } from '../operation/contract.js';
 
 /**
  * What an agent is told when a governed call did not run (yet): machine-readable, naming the rule
@@ -23,7 +24,7 @@ const ruleRemedy = (metadata: Record<string, unknown> | undefined) => (typeof me
 export function refusalOf(error: OperationOutcomeError): Refusal {
   const base = { operationId: error.operationId, reason: error.message };
   if (error instanceof OperationDeniedError) {
-    if (error.failureType === 'BudgetExceeded') {
+    if (error.failureType === FailureType.BudgetExceeded) {
       return { ...base, outcome: 'denied', remedy: 'A budget for this period would be exceeded: wait for the next period, or ask for a higher limit or a cheaper call.' };
     }
     const decision = error.decision;

@@ -182,7 +182,8 @@ export function loadComplianceRegistry(file: string, base: ComplianceRegistry = 
   return parseComplianceRegistry(document, file, base);
 }
 
-export type ApprovalOutcome = 'approved' | 'rejected' | 'expired' | 'cancelled';
+export type { ApprovalOutcome } from '../operation/contract.js';
+import type { ApprovalOutcome } from '../operation/contract.js';
 
 export interface PolicyDecisionEvent {
   type: 'policy_decision';

@@ -8,6 +8,7 @@ import { openStore, type Store } from '../store/index.js';
 import { createNotifier, createSlackApp, NotifierApprovalSink, type TollgateSlackApp } from '../slack/index.js';
 import { SqlReplayCache } from '../slack/replayGuard.js';
 import { slackLogger } from '../slack/slackLogger.js';
+import { deliverBudgetAlerts, undeliveredBudgetAlerts } from '../budget/index.js';
 import { configureRedaction } from '../redact.js';
 import { createApproverDirectory } from '../approval/directory.js';
 import { createOidcVerifier } from '../approval/oidc.js';
@@ -114,12 +115,16 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     const running = worker.run();
     stops.push(() => worker.shutdown().then(() => running));
 
-    // Terminated workflows run no compensation; give their reservations back.
+    // Terminated workflows run no compensation: give their reservations back. Alerts whose
+    // delivery failed (Slack down, a crash between record and send) are sent again.
     const reaper = setInterval(() => {
       client.releaseStaleReservations().then(
         ({ released }) => released.length && log.info({ released }, 'released stale budget reservations'),
         (error) => log.warn({ err: error }, 'stale reservation sweep failed'),
       );
+      undeliveredBudgetAlerts(store.pool, 60_000)
+        .then((alerts) => deliverBudgetAlerts(store.pool, notifier, alerts))
+        .catch((error) => log.warn({ err: error }, 'could not resend undelivered budget alerts'));
     }, REAPER_INTERVAL_MS);
     reaper.unref();
     stops.push(async () => clearInterval(reaper));

@@ -12,9 +12,9 @@ import { approvalOutcomeMessage, approvalProgressMessage, reminderText } from '.
 import type { ApprovalNotifier } from './notifier.js';
 import type { ApprovalMessageInput, ApprovalOutcome, MessageRef } from './types.js';
 
-export const requestKey = (operationId: string) => `${operationId}:request`;
-export const reminderKey = (operationId: string) => `${operationId}:reminder`;
-export const escalationKey = (operationId: string, channel: string) => `${operationId}:escalation:${channel}`;
+import { escalationKey, reminderKey, requestKey } from './messageKeys.js';
+
+export { escalationKey, reminderKey, requestKey };
 
 export class NotifierApprovalSink implements ApprovalEventSink {
   private readonly logger: Logger;

@@ -9,6 +9,7 @@ import { logger as rootLogger, type Logger } from '../log.js';
 import { redact } from '../redact.js';
 import { approvalRequestMessage, budgetAlertMessage, escalationNotice, temporalWorkflowUrl } from './blocks.js';
 import { slackLogger } from './slackLogger.js';
+import { escalationKey } from './messageKeys.js';
 import { SlackConfigurationError } from './errors.js';
 import { formatCost } from './mrkdwn.js';
 import type {
@@ -28,7 +29,7 @@ export interface ApprovalNotifier {
   updateApprovalMessage(ref: MessageRef, message: SlackMessage): Promise<void>;
   /** A reply in the approval message's thread; with a key, posted at most once. */
   postReminder(ref: MessageRef, text: string, idempotencyKey?: string): Promise<void>;
-  /** Post the escalation notice to `channel`; at most once per key (default `${operationId}:escalation:${channel}`). */
+  /** Post the escalation notice to `channel`; at most once per key (default escalationKey(operationId, channel)). */
   postEscalation(input: EscalationInput, channel: string, ref?: MessageRef, idempotencyKey?: string): Promise<MessageRef>;
   /** To `slack.alertsChannel`, once per scope, id, period and threshold. */
   sendBudgetAlert(alert: BudgetAlert): Promise<void>;
@@ -134,7 +135,7 @@ export class SlackNotifier implements ApprovalNotifier {
       }
     }
     const notice = escalationNotice({ ...input, escalateTo: { ...input.escalateTo, mentions: [...mentions] } }, ref);
-    const key = idempotencyKey ?? `${input.operationId}:escalation:${channel}`;
+    const key = idempotencyKey ?? escalationKey(input.operationId, channel);
     return this.postOnce(key, { channel, ...notice }, APPROVAL_EVENT_TYPE, input.requestedAt);
   }
 
@@ -294,7 +295,7 @@ export class ConsoleNotifier implements ApprovalNotifier {
   }
 
   async postEscalation(input: EscalationInput, channel: string, _ref?: MessageRef, idempotencyKey?: string): Promise<MessageRef> {
-    const key = idempotencyKey ?? `${input.operationId}:escalation:${channel}`;
+    const key = idempotencyKey ?? escalationKey(input.operationId, channel);
     const known = this.posted.get(key);
     if (known) return known;
     const to = [...(input.escalateTo?.roles ?? []).map((role) => `role ${role}`), ...(input.escalateTo?.mentions ?? [])];

@@ -69,7 +69,8 @@ export interface ApprovalProgress {
   escalatedTo?: { channel?: string; roles?: string[] };
 }
 
-export type ApprovalOutcomeKind = 'approved' | 'rejected' | 'expired' | 'cancelled';
+export type { ApprovalOutcome as ApprovalOutcomeKind } from '../operation/contract.js';
+import type { ApprovalOutcome as ApprovalOutcomeKind } from '../operation/contract.js';
 
 export interface ApprovalOutcome {
   outcome: ApprovalOutcomeKind;

@@ -111,7 +111,7 @@ for (const kind of databaseKinds()) {
       await pause(CUT_MS);
       proxy.restore();
       expect((await (await handle).result()).status).toBe('completed');
-      await expectCleanEnd(id, ['policy_decision', 'budget_reserved', 'operation_completed', 'budget_committed']);
+      await expectCleanEnd(id, ['policy_decision', 'budget_reserved', 'operation_started', 'operation_completed', 'budget_committed']);
       expect(await health()).toBe(200);
     });
 
@@ -127,14 +127,14 @@ for (const kind of databaseKinds()) {
       expect(await service.decisions.decide({ operationId: waiting.id, identity: 'carol', channel: 'api', decision: 'approve' })).toMatchObject({ ok: true });
       for (const { id, handle } of [waiting, voted]) {
         expect((await (await handle).result()).status).toBe('completed');
-        await expectCleanEnd(id, ['policy_decision', 'budget_reserved', 'approval_requested', 'approval_vote', 'approval_decision', 'operation_completed', 'budget_committed']);
+        await expectCleanEnd(id, ['policy_decision', 'budget_reserved', 'approval_requested', 'approval_vote', 'approval_decision', 'operation_started', 'operation_completed', 'budget_committed']);
       }
     });
 
     it('at commit: the commit waits for the database and counts once', { timeout: 180_000 }, async () => {
       const { id, handle } = submit('job:run', 'cut_then_finish');
       expect((await (await handle).result()).status).toBe('completed');
-      await expectCleanEnd(id, ['policy_decision', 'budget_reserved', 'operation_completed', 'budget_committed']);
+      await expectCleanEnd(id, ['policy_decision', 'budget_reserved', 'operation_started', 'operation_completed', 'budget_committed']);
     });
   });
 }

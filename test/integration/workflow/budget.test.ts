@@ -141,7 +141,7 @@ describeEachDatabase('budgets through workflows', (db: () => TestDatabase) => {
 
     const done = await submit({ identifier: 'user-123', attributes: { team_id: 'team-platform' } }, 2.5, { operation: { name: 'model_call', args: { actual: 2.35 } } });
     await done.result();
-    expect(await steps(done.id)).toEqual(['policy_decision:allow', 'budget_reserved:', 'operation_completed:completed', 'budget_committed:']);
+    expect(await steps(done.id)).toEqual(['policy_decision:allow', 'budget_reserved:', 'operation_started:executing', 'operation_completed:completed', 'budget_committed:']);
     expect((await trail.query({ operationId: done.id, type: 'budget_committed' }))[0].data).toMatchObject({ amount: 2.35 });
 
     const subject = { identifier: 'bob' };
@@ -163,7 +163,7 @@ describeEachDatabase('budgets through workflows', (db: () => TestDatabase) => {
     const failed = await client.submit({ id: `wf-${randomUUID()}`, subject, action: 'job:run', resource: 'job://x', estimatedCost: 1, operation: { name: 'boom' } });
     await failed.result().catch(() => undefined);
     await eventually(async () => (await steps(failed.id)).includes('budget_released:'), 'the release entry');
-    expect(await steps(failed.id)).toEqual(['policy_decision:allow', 'budget_reserved:', 'operation_failed:failed', 'budget_released:']);
+    expect(await steps(failed.id)).toEqual(['policy_decision:allow', 'budget_reserved:', 'operation_started:executing', 'operation_failed:failed', 'budget_released:']);
 
     const cancelled = await client.submit({ id: `wf-${randomUUID()}`, subject, action: 'data:export', resource: 'dataset://x' });
     await eventually(async () => (await client.status(cancelled.id)).status === 'awaiting_approval', 'awaiting approval');
@@ -195,7 +195,7 @@ describeEachDatabase('budgets through workflows', (db: () => TestDatabase) => {
     expect(await ledger.get(handle.id)).toMatchObject({ state: 'committed', estimated: 1, actual: 40, overrun: 39, unpaid: 0 });
     const trail = new AuditTrail(db().pool);
     expect((await trail.query({ operationId: handle.id })).map((e) => `${e.type}:${e.outcome ?? ''}`)).toEqual([
-      'policy_decision:allow', 'budget_reserved:', 'operation_completed:completed', 'budget_committed:', 'budget_overrun:recorded',
+      'policy_decision:allow', 'budget_reserved:', 'operation_started:executing', 'operation_completed:completed', 'budget_committed:', 'budget_overrun:recorded',
     ]);
     const [entry] = await trail.query({ operationId: handle.id, type: 'budget_overrun' });
     expect(entry.data).toMatchObject({ reserved: 1, reported: 40, charged: 40, unpaid: 0, levels: [{ level: 'user', entity: spender, limit: 10, used: 40 }] });
