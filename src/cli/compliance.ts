@@ -6,6 +6,7 @@ import {
   type ComplianceRegistry, type ComplianceReport, type RequirementReport, type PolicyDecisionEvent,
 } from '../patterns/compliance.js';
 import { anchorsFor, formatVerification, pointInTime, verifyingKey, withAuditTrail } from './audit.js';
+import { configOf } from './context.js';
 import { CliExit, EXIT, printJson } from './io.js';
 
 const FORMATS = ['text', 'md', 'json'] as const;
@@ -101,12 +102,12 @@ export function registerComplianceCommands(program: Command): void {
   compliance.command('report')
     .description('per requirement: compliant, non_compliant or requires_review; exit 1 if any is non-compliant or the audit chain is broken')
     .requiredOption('--framework <name>', `one of ${SEED_COMPLIANCE_REGISTRY.frameworks.join(', ')}, or one the --registry file adds`)
-    .option('--registry <file>', 'YAML file of requirements that extends (or replaces entries of) the seed registry')
+    .option('--registry <file>', 'YAML file of requirements that extends (or replaces entries of) the seed registry (default: `compliance` in tollgate.yaml)')
     .option('--since <time>', 'only decisions at or after: ISO time, or a duration ago such as 30d', pointInTime('--since'))
     .option('--format <format>', `${FORMATS.join(' | ')} (md: Markdown for an audit ticket)`, format, 'text')
     .option('--json', 'print one JSON document (same as --format json)')
     .action(async (options, command: Command) => {
-      const registry = registryOf(options.registry);
+      const registry = registryOf(options.registry ?? configOf(command).compliance);
       let framework: string;
       try {
         framework = parseComplianceFramework(options.framework, registry);
