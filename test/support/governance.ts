@@ -25,7 +25,8 @@ export async function testConfig(policy: unknown, overrides: Partial<TollgateCon
     ...rest,
     policy: policyFile,
     temporal: { address, taskQueue: taskQueue ?? `tollgate-test-${Math.random().toString(36).slice(2, 8)}` },
-  }, { env: {} });
+    // State the service keeps beside its config (key files, audit anchors) goes to the test's own directory.
+  }, { env: {}, baseDir: dir });
 }
 
 /** Records every approval event the workflow emits, for assertions. */

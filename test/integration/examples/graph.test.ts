@@ -1,3 +1,6 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startTestTemporal, type TestTemporal } from '../../support/temporal.js';
 import { RecordingApprovalSink, quietTemporalRuntime } from '../../support/governance.js';
@@ -22,7 +25,7 @@ beforeAll(async () => {
     policy: 'preset:enterprise',
     temporal: { address: temporal.address, taskQueue: 'graph-example' },
     approvers: [TEST_APPROVER],
-  }, { env: {} });
+  }, { env: {}, baseDir: mkdtempSync(join(tmpdir(), 'tollgate-graph-')) });
   worker = await createTollgateWorker({ config, approvals: new RecordingApprovalSink(), connection: temporal.nativeConnection, store });
   void worker.run();
   client = await GovernanceClient.connect(config, { store });
