@@ -1,11 +1,13 @@
 /**
- * npm run bench:temporal [-- --stock] [-- --no-floor]: on real dev servers, in one run,
+ * npm run bench:temporal [-- --stock] [-- --no-floor] [-- --no-recovery]: on real dev servers, in one run,
  *  - governed allow-path operations vs a bare one-activity workflow (latency and throughput),
  *  - a bare workflow that waits for one Update: Update → completion,
  *  - approval signal → completion, and a signed Slack Approve click → completion, through the
  *    real service and Bolt receiver,
  *  - the floor: the bare paths on a second server with the other settings, interleaved with the
- *    first, with where each one-activity run spends its time (from its history's timestamps).
+ *    first, with where each one-activity run spends its time (from its history's timestamps),
+ *  - recovery: Update → completion for runs whose worker was just SIGKILLed, with the SDK's
+ *    default worker options and with workerTuning.
  * The main server runs temporal-config/dynamicconfig.yaml and the bare worker temporal-config/tuning.ts;
  * `--stock` runs the main server and bare worker as they were before that tuning (the "before").
  * Writes bench/results/temporal.json (or temporal-stock.json).
@@ -24,6 +26,7 @@ import { blockActionsPayload, postSigned } from '../test/support/slackSigning.js
 import { loadDynamicConfig, startDevServer, type DevServerHandle } from '../temporal-config/devServer.js';
 import { findFreePort } from '../temporal-config/freePort.js';
 import { ensureTemporalCli } from '../temporal-config/install.mjs';
+import { superviseProcess } from '../temporal-config/serverProcess.js';
 import { clientStartOptions, workerTuning } from '../temporal-config/tuning.js';
 import { readSecrets } from '../src/config.js';
 import { logger } from '../src/log.js';
@@ -144,6 +147,48 @@ async function untilFirstTaskCompleted(handle: WorkflowHandle): Promise<void> {
     if (events?.some((event) => event.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED)) return;
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
+}
+
+const WORKER_SCRIPT = fileURLToPath(new URL('./workflows/worker.ts', import.meta.url));
+
+/**
+ * Runs waiting for their Update are cached on a worker in another process; a second worker joins,
+ * the first is SIGKILLed, and each run gets its Update: how long until they complete, i.e. how
+ * long a crashed worker's runs stall before the survivor takes them.
+ */
+async function recoveryAfterKill(server: Awaited<ReturnType<typeof benchServer>>, options: Record<string, unknown>, tag: string, runs: number): Promise<number[]> {
+  const taskQueue = `recovery-${tag}`;
+  let ready: () => void = () => undefined;
+  const polling = new Promise<void>((resolve) => { ready = resolve; });
+  const doomed = superviseProcess(process.execPath, ['--import', 'tsx', WORKER_SCRIPT], {
+    env: { ...process.env, BENCH_TEMPORAL_ADDRESS: server.server.address, BENCH_TASK_QUEUE: taskQueue, BENCH_WORKER_OPTIONS: JSON.stringify(options) },
+    onLine: (line) => line === 'ready' && ready(),
+  });
+  await Promise.race([polling, doomed.exited.then(() => { throw new Error(`the bench worker exited before it polled:\n${doomed.tail().join('\n')}`); })]);
+  const handles: WorkflowHandle[] = [];
+  for (let i = 0; i < runs; i++) {
+    const handle = await server.client.workflow.start('bareUpdateWorkflow', { taskQueue, workflowId: `recovery-${tag}-${i}` });
+    await untilFirstTaskCompleted(handle);
+    handles.push(handle);
+  }
+  const survivor = await Worker.create({
+    connection: server.native, taskQueue,
+    workflowsPath: fileURLToPath(new URL('./workflows/bare.ts', import.meta.url)),
+    activities: { noop: async () => 'done' },
+    ...options,
+  });
+  const surviving = survivor.run();
+  doomed.child.kill('SIGKILL');
+  await doomed.exited;
+  const samples = await Promise.all(handles.map(async (handle) => {
+    const t0 = performance.now();
+    await handle.executeUpdate(bareDecisionUpdate, { args: ['approve'] });
+    await handle.result();
+    return performance.now() - t0;
+  }));
+  survivor.shutdown();
+  await surviving;
+  return samples;
 }
 
 const EVENT_NAMES: Record<number, string> = {
@@ -293,14 +338,21 @@ if (!args.has('--no-floor')) {
   await other.server.stop();
 }
 
+if (!args.has('--no-recovery')) {
+  for (const [label, options] of [['SDK defaults', {}], ['workerTuning', workerTuning]] as const) {
+    const samples = await recoveryAfterKill(main, options, `${label.split(' ')[0]}-${runId}`, 5);
+    rows.push(row(`recovery: Update → done, worker killed (${label})`, 'after SIGKILL', samples, 1, mainServer));
+  }
+}
+
 const ratio = governedSeq.p50 / bareSeq.p50;
 const blockRatio = governedBlocks.reduce((a, b) => a + b, 0) / bareBlocks.reduce((a, b) => a + b, 0);
 const throughputRatio = governedTput.opsPerSecond / bareTput.opsPerSecond;
 const approvalRatio = signal.p50 / bareUpdate.p50;
 const pad = (value: string, width: number) => value.padStart(width);
-console.log(`\n${'path'.padEnd(42)} ${pad('server', 6)} ${pad('mode', 13)} ${pad('ops', 5)} ${pad('p50 ms', 8)} ${pad('p99 ms', 8)} ${pad('ops/s', 7)}`);
+console.log(`\n${'path'.padEnd(58)} ${pad('server', 6)} ${pad('mode', 13)} ${pad('ops', 5)} ${pad('p50 ms', 8)} ${pad('p99 ms', 8)} ${pad('ops/s', 7)}`);
 for (const r of rows) {
-  console.log(`${r.path.padEnd(42)} ${pad(r.server, 6)} ${pad(r.mode, 13)} ${pad(String(r.ops), 5)} ${pad(r.p50.toFixed(1), 8)} ${pad(r.p99.toFixed(1), 8)} ${pad(r.mode === 'interleaved' && r.path.includes('Update') ? '' : r.opsPerSecond.toFixed(1), 7)}`);
+  console.log(`${r.path.padEnd(58)} ${pad(r.server, 6)} ${pad(r.mode, 13)} ${pad(String(r.ops), 5)} ${pad(r.p50.toFixed(1), 8)} ${pad(r.p99.toFixed(1), 8)} ${pad((r.mode === 'interleaved' && r.path.includes('Update')) || r.mode === 'after SIGKILL' ? '' : r.opsPerSecond.toFixed(1), 7)}`);
 }
 console.log(`\nwhere a governed allow-path run waits (${mainServer} server; p50 ms between history events):`);
 for (const { hop, p50 } of governedHops) console.log(`  ${hop.padEnd(50)} ${pad(p50.toFixed(1), 6)}`);
