@@ -41,7 +41,6 @@ import { bareDecisionUpdate } from './workflows/bare.js';
  */
 const STOCK_DYNAMIC_CONFIG: Record<string, unknown> = {
   'history.transferProcessorMaxPollRPS': 20,
-  'history.visibilityProcessorMaxPollRPS': 20,
 };
 const TUNED = loadDynamicConfig();
 for (const key of Object.keys(STOCK_DYNAMIC_CONFIG)) {
