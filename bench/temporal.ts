@@ -53,6 +53,8 @@ const N = Number(process.env.BENCH_TEMPORAL_OPS ?? 100);
 const SIGNING_SECRET = 'bench-signing-secret';
 // @temporalio/proto is CommonJS: no named ESM exports.
 const { EventType } = protos.temporal.api.enums.v1;
+const BARE_WORKFLOWS = fileURLToPath(new URL('./workflows/bare.ts', import.meta.url));
+const WORKER_SCRIPT = fileURLToPath(new URL('./workflows/worker.ts', import.meta.url));
 const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
 
 interface Row { path: string; ops: number; p50: number; p99: number; opsPerSecond: number; mode: string; server: 'tuned' | 'stock' }
@@ -108,7 +110,7 @@ async function bareBaseline(server: Awaited<ReturnType<typeof benchServer>>, tun
   const worker = await Worker.create({
     connection: server.native,
     taskQueue,
-    workflowsPath: fileURLToPath(new URL('./workflows/bare.ts', import.meta.url)),
+    workflowsPath: BARE_WORKFLOWS,
     activities: { noop: async () => 'done' },
     ...(tuned ? workerTuning : {}),
   });
@@ -148,8 +150,6 @@ async function untilFirstTaskCompleted(handle: WorkflowHandle): Promise<void> {
   }
 }
 
-const WORKER_SCRIPT = fileURLToPath(new URL('./workflows/worker.ts', import.meta.url));
-
 /**
  * Runs waiting for their Update are cached on a worker in another process; a second worker joins,
  * the first is SIGKILLed, and each run gets its Update: how long until they complete, i.e. how
@@ -172,7 +172,7 @@ async function recoveryAfterKill(server: Awaited<ReturnType<typeof benchServer>>
   }
   const survivor = await Worker.create({
     connection: server.native, taskQueue,
-    workflowsPath: fileURLToPath(new URL('./workflows/bare.ts', import.meta.url)),
+    workflowsPath: BARE_WORKFLOWS,
     activities: { noop: async () => 'done' },
     ...options,
   });
