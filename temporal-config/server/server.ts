@@ -4,7 +4,7 @@
  * server's SQLite file. Used by the production-shaped rehearsal and by `temporal-config/server/start.ts`.
  */
 import type { ChildProcess } from 'node:child_process';
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
@@ -91,10 +91,13 @@ export async function startTemporalServer(options: TemporalServerOptions): Promi
   await mkdir(join(workDir, 'config'), { recursive: true });
   const dynamicConfigFile = join(workDir, 'dynamicconfig.yaml');
   await writeFile(dynamicConfigFile, stringify(withDynamicOverrides(loadServerDynamicConfig(), options.dynamicConfig)));
-  await writeFile(join(workDir, 'config', `${CONFIG_ENV}.yaml`), serverConfigYaml({
+  // It holds the Postgres password: readable by us only, wherever workDir is (and if it existed).
+  const configFile = join(workDir, 'config', `${CONFIG_ENV}.yaml`);
+  await writeFile(configFile, serverConfigYaml({
     ip, ports, postgres: options.postgres, numHistoryShards: options.numHistoryShards ?? 4,
     dynamicConfigFile, logLevel: options.logLevel ?? 'warn',
-  }));
+  }), { mode: 0o600 });
+  await chmod(configFile, 0o600);
 
   const address = `${hostForUrl(ip)}:${ports.frontend}`;
   // No authorizer: the rehearsal's server listens on localhost only. Production sets
