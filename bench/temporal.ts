@@ -309,10 +309,8 @@ if (!args.has('--no-floor')) {
   const otherBare = await bareBaseline(other, stock, `other-${runId}`);
   for (let i = 0; i < 10; i++) await otherBare.activity();
   const sides = { [mainServer]: bare, [otherServer]: otherBare };
-  const collected: Record<string, { activity: number[]; update: number[]; handles: WorkflowHandle[]; seconds: number }> = {
-    tuned: { activity: [], update: [], handles: [], seconds: 0 },
-    stock: { activity: [], update: [], handles: [], seconds: 0 },
-  };
+  const empty = () => ({ activity: [] as number[], update: [] as number[], handles: [] as WorkflowHandle[], seconds: 0, inFlight: [] as number[], inFlightSeconds: 0 });
+  const collected = { tuned: empty(), stock: empty() };
   for (let block = 0; block < 5; block++) {
     for (const side of ['stock', 'tuned'] as const) {
       const into = collected[side];
@@ -324,11 +322,16 @@ if (!args.has('--no-floor')) {
       }
       into.seconds += (performance.now() - t0) / 1000;
       for (let i = 0; i < N / 5; i++) into.update.push(await sides[side].update());
+      // Throughput too: more, smaller task loads must not cost what they save in waiting.
+      const busy = await concurrentSamples((4 * N) / 5, 32, () => sides[side].activity());
+      into.inFlight.push(...busy.samples);
+      into.inFlightSeconds += busy.seconds;
     }
   }
   for (const side of ['stock', 'tuned'] as const) {
     rows.push(row('floor: bare one-activity workflow', 'interleaved', collected[side].activity, collected[side].seconds, side));
     rows.push(row('floor: bare Update → completion', 'interleaved', collected[side].update, 1, side));
+    rows.push(row('floor: bare one-activity workflow, 32 in flight', 'interleaved', collected[side].inFlight, collected[side].inFlightSeconds, side));
     floor[side] = await hops(collected[side].handles);
   }
   await otherBare.stop();
