@@ -1,15 +1,15 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Connection } from '@temporalio/client';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { InfrastructureUnavailableError } from '../src/errors.js';
 import { devServerSearchAttributeFlags } from '../src/temporal/searchAttributes.js';
 import { ensureSearchAttributes } from './ensureSearchAttributes.js';
 import { findFreePort, isPortFree } from './freePort.js';
+import { hostForUrl, superviseProcess, waitUntilServing, type ProcessExit } from './serverProcess.js';
 import { ensureTemporalCli } from './install.mjs';
 
 export const DEFAULT_DB_FILE = '.tollgate/temporal.db';
@@ -45,14 +45,16 @@ export interface DevServerOptions {
   startTimeoutMs?: number;
   /** How long `stop()` waits after SIGTERM before SIGKILL; default 10 s. */
   stopGraceMs?: number;
+  /**
+   * Dynamic config values on top of `dynamicconfig.yaml` (a key given here wins): what a benchmark
+   * uses to compare settings on otherwise identical servers.
+   */
+  dynamicConfig?: Record<string, unknown>;
   /** Every line the server prints; it is kept quiet (log level warn) so this is mostly warnings. */
   onOutput?: (line: string, stream: 'stdout' | 'stderr') => void;
 }
 
-export interface DevServerExit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-}
+export type DevServerExit = ProcessExit;
 
 export interface DevServerHandle {
   /** host:port of the gRPC frontend, for `Connection.connect` / `NativeConnection.connect`. */
@@ -95,7 +97,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   const cliPath = options.temporalCliPath ?? (await ensureTemporalCli());
   const dbFile = resolve(options.dbFile ?? DEFAULT_DB_FILE);
   await mkdir(dirname(dbFile), { recursive: true });
-  const dynamicConfig = loadDynamicConfig();
+  const dynamicConfig = { ...loadDynamicConfig(), ...options.dynamicConfig };
 
   for (let attempt = 1; ; attempt++) {
     const { settings, picked } = await choosePorts(options, dbFile, dynamicConfig);
@@ -184,51 +186,22 @@ async function launch(cliPath: string, settings: DevServerSettings, options: Dev
   const address = `${hostForUrl(settings.ip)}:${settings.port}`;
   await assertPortsFree(settings);
 
-  const child = spawn(cliPath, devServerArgs(settings), { stdio: ['ignore', 'pipe', 'pipe'] });
-  const tail: string[] = [];
   let announce: () => void = () => undefined;
   // start-dev prints "Server:  host:port" once its frontend listens. Waiting for our own child to
   // say so keeps us from mistaking another server on that port for this one.
   const announced = new Promise<void>((done) => { announce = done; });
-  const onLine = (stream: 'stdout' | 'stderr') => (line: string) => {
-    tail.push(line);
-    if (tail.length > OUTPUT_TAIL_LINES) tail.shift();
-    if (stream === 'stdout' && /^Server:\s/.test(line)) announce();
-    options.onOutput?.(line, stream);
-  };
-  forEachLine(child.stdout, onLine('stdout'));
-  forEachLine(child.stderr, onLine('stderr'));
-
-  let exitInfo: DevServerExit | undefined;
-  const exited = new Promise<DevServerExit>((resolveExit) => {
-    const settle = (info: DevServerExit) => {
-      exitInfo ??= info;
-      resolveExit(exitInfo);
-    };
-    child.once('exit', (code, signal) => settle({ code, signal }));
-    child.once('error', (error) => {
-      onLine('stderr')(`failed to run ${cliPath}: ${error.message}`);
-      settle({ code: null, signal: null });
-    });
+  const server = superviseProcess(cliPath, devServerArgs(settings), {
+    stopGraceMs: options.stopGraceMs,
+    tailLines: OUTPUT_TAIL_LINES,
+    onLine: (line, stream) => {
+      if (stream === 'stdout' && /^Server:\s/.test(line)) announce();
+      options.onOutput?.(line, stream);
+    },
   });
-  const releaseGuard = guardAgainstOrphaning(child, exited);
-
-  let stopping: Promise<void> | undefined;
-  const stop = () => {
-    stopping ??= (async () => {
-      if (!exitInfo) {
-        child.kill('SIGTERM');
-        if (!(await settlesWithin(exited, options.stopGraceMs ?? 10_000))) {
-          child.kill('SIGKILL');
-          await exited;
-        }
-      }
-      releaseGuard();
-    })();
-    return stopping;
-  };
+  const { child, exited, stop } = server;
 
   const failure = (what: string) => {
+    const tail = server.tail();
     const output = tail.length ? `\nLast server output:\n${tail.join('\n')}` : '\n(the server printed nothing)';
     return new InfrastructureUnavailableError(
       `Temporal dev server (${cliPath}, pid ${child.pid ?? '?'}, ${address}, db ${settings.dbFile}) ${what}${output}`,
@@ -237,7 +210,8 @@ async function launch(cliPath: string, settings: DevServerSettings, options: Dev
 
   try {
     const connection = await waitUntilServing({
-      address, namespace: settings.namespace, announced, exited, failure, timeoutMs: options.startTimeoutMs ?? 60_000,
+      address, announced, exited, failure, timeoutMs: options.startTimeoutMs ?? 60_000,
+      probe: (connection) => connection.workflowService.describeNamespace({ namespace: settings.namespace }),
     });
     try {
       await ensureSearchAttributes(connection, settings.namespace);
@@ -246,7 +220,7 @@ async function launch(cliPath: string, settings: DevServerSettings, options: Dev
     }
   } catch (error) {
     await stop();
-    const clash = /can't (?:set|use) .*?port (\d+)|address already in use/i.exec(tail.join('\n'));
+    const clash = /can't (?:set|use) .*?port (\d+)|address already in use/i.exec(server.tail().join('\n'));
     if (clash && error instanceof Error) throw new PortClashError(clash[1] ? Number(clash[1]) : undefined, error);
     throw error;
   }
@@ -262,7 +236,7 @@ async function launch(cliPath: string, settings: DevServerSettings, options: Dev
     dbFile: settings.dbFile,
     process: child,
     exited,
-    recentOutput: () => [...tail],
+    recentOutput: server.tail,
     stop,
   };
 }
@@ -279,129 +253,4 @@ async function assertPortsFree(settings: DevServerSettings): Promise<void> {
       '(another Temporal dev server?); stop it or choose another port',
     ));
   }
-}
-
-interface WaitOptions {
-  address: string;
-  namespace: string;
-  announced: Promise<void>;
-  exited: Promise<DevServerExit>;
-  timeoutMs: number;
-  failure: (what: string) => Error;
-}
-
-async function waitUntilServing({ address, namespace, announced, exited, timeoutMs, failure }: WaitOptions): Promise<Connection> {
-  const deadline = Date.now() + timeoutMs;
-  const timedOut = (why = '') => failure(`did not answer within ${Math.round(timeoutMs / 1000)}s${why}`);
-  const exitedFirst = exited.then((info) => {
-    throw failure(`exited (${info.signal ?? `code ${info.code}`}) before it answered`);
-  });
-  exitedFirst.catch(() => undefined);
-  let gone = false;
-  void exited.then(() => { gone = true; });
-
-  let timer: NodeJS.Timeout | undefined;
-  const deadlinePassed = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(timedOut()), timeoutMs);
-  });
-  deadlinePassed.catch(() => undefined);
-  try {
-    await Promise.race([announced, exitedFirst, deadlinePassed]);
-  } finally {
-    clearTimeout(timer);
-  }
-
-  let lastError: unknown;
-  for (;;) {
-    if (gone) await exitedFirst;
-    if (Date.now() > deadline) throw timedOut(lastError instanceof Error ? ` (last error: ${lastError.message})` : '');
-    const attempt = Connection.connect({ address, connectTimeout: '2s' });
-    try {
-      const connection = await Promise.race([attempt, exitedFirst]);
-      try {
-        await connection.workflowService.describeNamespace({ namespace });
-        return connection;
-      } catch (error) {
-        lastError = error;
-        await connection.close();
-      }
-    } catch (error) {
-      if (gone) {
-        void attempt.then((connection) => connection.close(), () => undefined);
-        throw error;
-      }
-      lastError = error;
-    }
-    await new Promise((done) => setTimeout(done, 250));
-  }
-}
-
-const runningServers = new Set<ChildProcess>();
-let exitHookInstalled = false;
-
-/**
- * Makes sure the server does not outlive this process. An 'exit' hook covers normal exits; a tiny
- * shell watchdog reading our end of a pipe covers deaths that skip hooks (SIGKILL, a test runner
- * killing its worker): the pipe closes, `read` returns, and the watchdog stops the server.
- */
-function guardAgainstOrphaning(child: ChildProcess, exited: Promise<DevServerExit>): () => void {
-  runningServers.add(child);
-  if (!exitHookInstalled) {
-    exitHookInstalled = true;
-    process.once('exit', () => {
-      for (const server of runningServers) server.kill('SIGTERM');
-    });
-  }
-
-  let watchdog: ChildProcess | undefined;
-  if (process.platform !== 'win32' && child.pid) {
-    watchdog = spawn('/bin/sh', ['-c', [
-      'read _',
-      'kill -TERM "$1" 2>/dev/null',
-      'i=0; while kill -0 "$1" 2>/dev/null && [ $i -lt 20 ]; do sleep 0.5; i=$((i+1)); done',
-      'kill -KILL "$1" 2>/dev/null',
-    ].join('; '), 'tollgate-temporal-watchdog', String(child.pid)], { stdio: ['pipe', 'ignore', 'ignore'] });
-    watchdog.on('error', () => undefined);
-    watchdog.unref();
-    (watchdog.stdin as unknown as { unref?: () => void } | null)?.unref?.();
-  }
-
-  let released = false;
-  const release = () => {
-    if (released) return;
-    released = true;
-    runningServers.delete(child);
-    // The server is gone; the watchdog must not signal a pid that may be reused.
-    watchdog?.kill('SIGKILL');
-  };
-  void exited.then(release);
-  return release;
-}
-
-function forEachLine(stream: NodeJS.ReadableStream | null, onLine: (line: string) => void): void {
-  if (!stream) return;
-  let partial = '';
-  stream.setEncoding('utf8');
-  stream.on('data', (chunk: string) => {
-    const lines = (partial + chunk).split('\n');
-    partial = lines.pop() ?? '';
-    for (const line of lines) if (line.trim()) onLine(line);
-  });
-  stream.on('end', () => {
-    if (partial.trim()) onLine(partial);
-  });
-}
-
-function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  return new Promise((done) => {
-    const timer = setTimeout(() => done(false), ms);
-    void promise.then(() => {
-      clearTimeout(timer);
-      done(true);
-    });
-  });
-}
-
-function hostForUrl(ip: string): string {
-  return ip.includes(':') ? `[${ip}]` : ip;
 }

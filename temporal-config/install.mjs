@@ -5,16 +5,23 @@
 // TEMPORAL_CLI_PATH wins. Otherwise the CLI is built from source with `go install`, pinned to
 // v1.5.1 because later releases carry a `replace` directive in go.mod, which `go install pkg@version`
 // refuses. The binary lands in <project>/.tollgate/tools/bin and is reused while it reports 1.5.1.
+//
+// `--server` does the same for a real (non-dev) Temporal server and its SQL schema tool, pinned to
+// the server release that CLI embeds, and prints their paths as JSON (see ensureTemporalServer).
 
 import { spawn } from 'node:child_process';
 import { constants as fsConstants, realpathSync } from 'node:fs';
-import { access, mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { access, chmod, cp, mkdir, mkdtemp, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const TEMPORAL_CLI_VERSION = '1.5.1';
+// The go.temporal.io/server release that cli v1.5.1 builds in (`go version -m temporal`), so the
+// dev server and the real server run the same code and the Go module cache is already warm.
+export const TEMPORAL_SERVER_VERSION = '1.29.1';
 
 const CLI_MODULE = 'github.com/temporalio/cli';
+const SERVER_MODULE = 'go.temporal.io/server';
 // Same ldflags as the project's goreleaser build, so `temporal --version` names the release.
 const LDFLAGS = `-s -w -X ${CLI_MODULE}/temporalcli.Version=${TEMPORAL_CLI_VERSION}`;
 // cli v1.5.1's go.mod says `go 1.25.0`; an older go only works if it may fetch that toolchain.
@@ -27,10 +34,12 @@ const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const TOOLS_DIR = join(PROJECT_ROOT, '.tollgate', 'tools');
 const BIN_DIR = join(TOOLS_DIR, 'bin');
 const LOCK_DIR = join(TOOLS_DIR, 'install.lock');
+// The schema files travel with the binaries: the Go module cache they come from may be cleaned.
+const SERVER_SCHEMA_DIR = join(TOOLS_DIR, `temporal-server-${TEMPORAL_SERVER_VERSION}`, 'schema');
 
+const HOW_TO_GET_GO = `install Go >= ${MIN_GO.join('.')} (https://go.dev/dl/) and rerun`;
 const HOW_TO_GET_ONE =
-  `install Go >= ${MIN_GO.join('.')} (https://go.dev/dl/) and rerun, ` +
-  `or set TEMPORAL_CLI_PATH to a Temporal CLI ${TEMPORAL_CLI_VERSION.replace(/\.\d+$/, '.x')} binary`;
+  `${HOW_TO_GET_GO}, or set TEMPORAL_CLI_PATH to a Temporal CLI ${TEMPORAL_CLI_VERSION.replace(/\.\d+$/, '.x')} binary`;
 
 let pending;
 
@@ -66,12 +75,103 @@ async function resolveTemporalCli(log) {
   });
 }
 
+let pendingServer;
+
+/**
+ * A real Temporal server (not the dev server) and its SQL schema tool, built from the Go module
+ * proxy at TEMPORAL_SERVER_VERSION into .tollgate/tools/bin, plus the schema files they apply.
+ * Skips the build when both binaries report that version and the schema is in place.
+ * @param {{ log?: (line: string) => void }} [options]
+ * @returns {Promise<{ server: string, sqlTool: string, schemaDir: string, version: string }>}
+ */
+export async function ensureTemporalServer(options = {}) {
+  const log = options.log ?? ((line) => process.stderr.write(`${line}\n`));
+  pendingServer ??= resolveTemporalServer(log).catch((error) => {
+    pendingServer = undefined;
+    throw error;
+  });
+  return pendingServer;
+}
+
+async function resolveTemporalServer(log) {
+  const installed = {
+    server: join(BIN_DIR, `temporal-server${EXE}`),
+    sqlTool: join(BIN_DIR, `temporal-sql-tool${EXE}`),
+    schemaDir: SERVER_SCHEMA_DIR,
+    version: TEMPORAL_SERVER_VERSION,
+  };
+  const present = async () => (await binaryVersion(installed.server) === TEMPORAL_SERVER_VERSION)
+    && (await binaryVersion(installed.sqlTool) === TEMPORAL_SERVER_VERSION)
+    && (await stat(join(SERVER_SCHEMA_DIR, 'postgresql', 'v12', 'temporal', 'versioned')).then((info) => info.isDirectory(), () => false));
+  if (await present()) return installed;
+  return withInstallLock(log, async () => {
+    if (await present()) return installed;
+    await buildServer(installed, log);
+    if (!(await present())) {
+      throw new Error(`the build finished but ${installed.server} or ${installed.sqlTool} does not report Temporal server ${TEMPORAL_SERVER_VERSION}`);
+    }
+    return installed;
+  }, `Temporal server ${TEMPORAL_SERVER_VERSION}`);
+}
+
+async function buildServer(installed, log) {
+  const what = `Temporal server v${TEMPORAL_SERVER_VERSION}`;
+  // go install names binaries after their package directories (server, sql); build them aside
+  // and give them the names the release archives use.
+  const staging = await mkdtemp(join(TOOLS_DIR, 'server-build-'));
+  try {
+    await goInstall({
+      what,
+      packages: [`${SERVER_MODULE}/cmd/server@v${TEMPORAL_SERVER_VERSION}`, `${SERVER_MODULE}/cmd/tools/sql@v${TEMPORAL_SERVER_VERSION}`],
+      ldflags: '-s -w',
+      gobin: staging,
+      log,
+      howTo: `${HOW_TO_GET_GO} (only the production-shaped rehearsal needs the real server; everything else runs on the CLI's dev server)`,
+    });
+    await mkdir(BIN_DIR, { recursive: true });
+    await rename(join(staging, `server${EXE}`), installed.server);
+    await rename(join(staging, `sql${EXE}`), installed.sqlTool);
+  } finally {
+    await rm(staging, { recursive: true, force: true });
+  }
+  // The module the build just used holds the schema that matches the binaries.
+  const go = await findGo();
+  const { stdout } = await run(go, ['env', 'GOMODCACHE']);
+  const source = join(stdout.trim(), `${SERVER_MODULE}@v${TEMPORAL_SERVER_VERSION}`, 'schema', 'postgresql');
+  const target = join(SERVER_SCHEMA_DIR, 'postgresql');
+  await rm(target, { recursive: true, force: true });
+  await mkdir(SERVER_SCHEMA_DIR, { recursive: true });
+  // The module cache is read-only; the copy must not be, or the next build could not replace it.
+  await cp(source, target, { recursive: true });
+  await chmodTree(target);
+  log(`tollgate: ${what}: ${installed.server}, ${installed.sqlTool}, schema ${SERVER_SCHEMA_DIR}`);
+}
+
+async function chmodTree(dir) {
+  await chmod(dir, 0o755);
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) await chmodTree(path);
+    else await chmod(path, 0o644);
+  }
+}
+
+/**
+ * The release a Temporal binary reports: `temporal --version` prints "temporal version 1.5.1 (…)",
+ * the server "temporal version 1.29.1", the sql tool "temporal-sql-tool version 1.29.1".
+ */
+async function binaryVersion(path) {
+  if (!(await isExecutable(path))) return undefined;
+  const { code, stdout } = await run(path, ['--version']).catch(() => ({ code: -1, stdout: '' }));
+  return code === 0 ? /version (\S+)/.exec(stdout)?.[1] : undefined;
+}
+
 async function checkProvidedBinary(path, log) {
   const info = await stat(path).catch(() => undefined);
   if (!info) throw new Error(`TEMPORAL_CLI_PATH=${path} does not exist; point it at a Temporal CLI binary or unset it to build one`);
   if (!info.isFile()) throw new Error(`TEMPORAL_CLI_PATH=${path} is not a file`);
   if (!(await isExecutable(path))) throw new Error(`TEMPORAL_CLI_PATH=${path} is not executable`);
-  const version = await cliVersion(path);
+  const version = await binaryVersion(path);
   if (version === undefined) throw new Error(`TEMPORAL_CLI_PATH=${path} does not answer \`--version\` like a Temporal CLI`);
   if (!version.startsWith('1.5.') && version !== '0.0.0-DEV') {
     log(`tollgate: warning: TEMPORAL_CLI_PATH is Temporal CLI ${version}; Tollgate is tested with ${TEMPORAL_CLI_VERSION}`);
@@ -81,7 +181,7 @@ async function checkProvidedBinary(path, log) {
 
 async function isPinnedBuild(path) {
   if (!(await isExecutable(path))) return false;
-  const version = await cliVersion(path);
+  const version = await binaryVersion(path);
   if (version === TEMPORAL_CLI_VERSION) return true;
   // A plain `go install` (no ldflags) reports 0.0.0-DEV; its embedded module version still tells.
   if (version !== '0.0.0-DEV') return false;
@@ -91,32 +191,37 @@ async function isPinnedBuild(path) {
   return code === 0 && new RegExp(`^\\s*mod\\s+${CLI_MODULE}\\s+v${TEMPORAL_CLI_VERSION}\\s`, 'm').test(stdout);
 }
 
-async function cliVersion(path) {
-  const { code, stdout } = await run(path, ['--version']).catch(() => ({ code: -1, stdout: '' }));
-  if (code !== 0) return undefined;
-  return /temporal version (\S+)/.exec(stdout)?.[1];
+async function buildPinnedCli(target, log) {
+  await goInstall({
+    what: `Temporal CLI v${TEMPORAL_CLI_VERSION}`,
+    packages: [`${CLI_MODULE}/cmd/temporal@v${TEMPORAL_CLI_VERSION}`],
+    ldflags: LDFLAGS,
+    gobin: BIN_DIR,
+    log,
+  });
+  log(`tollgate: Temporal CLI: ${target}`);
 }
 
-async function buildPinnedCli(target, log) {
+/** `go install` with progress lines every 30 s and the tail of go's output when it fails. */
+async function goInstall({ what, packages, ldflags, gobin, log, howTo = HOW_TO_GET_ONE }) {
   const go = await findGo();
-  if (!go) throw new Error(`cannot build the Temporal CLI: Go was not found on PATH or at ${FALLBACK_GO}; ${HOW_TO_GET_ONE}`);
-  await checkGoVersion(go, log);
-  await mkdir(BIN_DIR, { recursive: true });
+  if (!go) throw new Error(`cannot build ${what}: Go was not found on PATH or at ${FALLBACK_GO}; ${howTo}`);
+  await checkGoVersion(go, log, what, howTo);
+  await mkdir(gobin, { recursive: true });
 
-  const pkg = `${CLI_MODULE}/cmd/temporal@v${TEMPORAL_CLI_VERSION}`;
-  log(`tollgate: building Temporal CLI v${TEMPORAL_CLI_VERSION} (go install ${pkg}) into ${BIN_DIR}`);
+  log(`tollgate: building ${what} (go install ${packages.join(' ')}) into ${gobin}`);
   log('tollgate: a cold build downloads ~170 Go modules and compiles the Temporal server; expect several minutes');
 
   const started = Date.now();
   let downloads = 0;
   const tail = [];
   const heartbeat = setInterval(() => {
-    log(`tollgate: still building Temporal CLI (${formatDuration(Date.now() - started)} elapsed, ${downloads} modules downloaded)`);
+    log(`tollgate: still building ${what} (${formatDuration(Date.now() - started)} elapsed, ${downloads} modules downloaded)`);
   }, 30_000);
   try {
-    const { code } = await run(go, ['install', '-ldflags', LDFLAGS, pkg], {
+    const { code } = await run(go, ['install', '-ldflags', ldflags, ...packages], {
       cwd: TOOLS_DIR,
-      env: { ...process.env, GOBIN: BIN_DIR },
+      env: { ...process.env, GOBIN: gobin },
       onStderrLine: (line) => {
         if (line.startsWith('go: downloading')) downloads += 1;
         tail.push(line);
@@ -124,15 +229,15 @@ async function buildPinnedCli(target, log) {
       },
     });
     if (code !== 0) {
-      throw new Error(`\`go install ${pkg}\` failed (exit ${code}):\n${tail.join('\n')}\n(${HOW_TO_GET_ONE})`);
+      throw new Error(`\`go install ${packages.join(' ')}\` failed (exit ${code}):\n${tail.join('\n')}\n(${howTo})`);
     }
   } finally {
     clearInterval(heartbeat);
   }
-  log(`tollgate: built Temporal CLI v${TEMPORAL_CLI_VERSION} in ${formatDuration(Date.now() - started)}: ${target}`);
+  log(`tollgate: built ${what} in ${formatDuration(Date.now() - started)} (${downloads} modules downloaded)`);
 }
 
-async function checkGoVersion(go, log) {
+async function checkGoVersion(go, log, what, howTo) {
   const { stdout } = await run(go, ['env', 'GOVERSION', 'GOTOOLCHAIN']);
   const [goVersion = '', toolchain = ''] = stdout.split('\n').map((s) => s.trim());
   const match = /^go(\d+)\.(\d+)/.exec(goVersion);
@@ -143,7 +248,7 @@ async function checkGoVersion(go, log) {
     log(`tollgate: ${goVersion} is older than go${MIN_GO.join('.')}; go will fetch a newer toolchain (GOTOOLCHAIN=${toolchain})`);
     return;
   }
-  throw new Error(`cannot build the Temporal CLI: ${go} is ${goVersion}, too old; ${HOW_TO_GET_ONE}`);
+  throw new Error(`cannot build ${what}: ${go} is ${goVersion}, too old; ${howTo}`);
 }
 
 function versionBelow([major, minor], [wantMajor, wantMinor]) {
@@ -172,7 +277,7 @@ async function isExecutable(path) {
  * Runs `fn` holding a lock directory, so two processes never build into the same folder at once.
  * The lock is published by renaming a prepared directory (atomic); a lock whose owner died is removed.
  */
-async function withInstallLock(log, fn) {
+async function withInstallLock(log, fn, what = 'the Temporal CLI') {
   await mkdir(TOOLS_DIR, { recursive: true });
   let announced = false;
   for (;;) {
@@ -191,7 +296,7 @@ async function withInstallLock(log, fn) {
       continue;
     }
     if (!announced) {
-      log(`tollgate: waiting for another process (pid ${owner || '?'}) that is building the Temporal CLI`);
+      log(`tollgate: waiting for another process (pid ${owner || '?'}) that is building ${what}`);
       announced = true;
     }
     await new Promise((done) => setTimeout(done, 1000));
@@ -250,7 +355,8 @@ function invokedAsScript() {
 
 if (invokedAsScript()) {
   try {
-    process.stdout.write(`${await ensureTemporalCli()}\n`);
+    const output = process.argv.includes('--server') ? JSON.stringify(await ensureTemporalServer()) : await ensureTemporalCli();
+    process.stdout.write(`${output}\n`);
   } catch (error) {
     process.stderr.write(`tollgate: ${error instanceof Error ? error.message : String(error)}\n`);
     process.exitCode = 1;
