@@ -157,9 +157,11 @@ export const ConfigSchema = z.object({
   environment: EnvironmentSchema.default(EnvironmentSchema.parse({})),
   server: z.object({
     port: z.number().int().min(0).default(3000),
+    /** The interface /healthz and the decision API listen on; 0.0.0.0 behind a load balancer. */
+    host: z.string().min(1).default('127.0.0.1'),
     /** Where the CLI and clients reach the decision API; default http://127.0.0.1:<port>. */
     url: z.string().url().optional(),
-  }).strict().default({ port: 3000 }),
+  }).strict().default({ port: 3000, host: '127.0.0.1' }),
   mcp: McpSchema.default(McpSchema.parse({})),
   /** Signed checkpoints of the audit trail and where they are anchored outside the database. */
   audit: AuditConfigSchema.default(AuditConfigSchema.parse({})),

@@ -28,6 +28,8 @@ export function handlerFor(operation: NonNullable<OperationInput['operation']>) 
   return proxyActivities<TollgateActivities>({
     taskQueue: operation.taskQueue,
     startToCloseTimeout: '10m',
+    // The activity heartbeats every 5 s (src/operation/execute.ts): a dead worker is noticed in 30 s.
+    heartbeatTimeout: '30s',
     retry: operation.atMostOnce ? { maximumAttempts: 1 } : { maximumAttempts: 3, nonRetryableErrorTypes: [FailureType.UnknownOperation] },
   }).executeOperation;
 }

@@ -44,7 +44,7 @@ function untilSignal(): Promise<NodeJS.Signals> {
   });
 }
 
-async function run(command: Command, options: { operations?: string[] }, whole: boolean): Promise<void> {
+async function run(command: Command, options: { operations?: string[]; receiver?: boolean }, whole: boolean, roles: { worker: boolean; receiver: boolean } = { worker: true, receiver: options.receiver ?? true }): Promise<void> {
   const config = configOf(command);
   // The SDK's own lines go through the one logger; temporalLogger() keeps its warnings and errors only.
   Runtime.install({ logger: temporalLogger() });
@@ -64,7 +64,7 @@ async function run(command: Command, options: { operations?: string[] }, whole: 
     } else if (whole) {
       log.info({ address: config.temporal.address }, 'using the Temporal server at temporal.address');
     }
-    const service = await startService({ config, serveEmbeddedDatabase: whole });
+    const service = await startService({ config, serveEmbeddedDatabase: whole, roles });
     log.info({ healthz: `http://127.0.0.1:${service.port}/healthz`, policy: config.policy, taskQueue: config.temporal.taskQueue }, 'Tollgate is running; Ctrl-C stops it');
     const signal = await untilSignal();
     log.info({ signal }, 'stopping');
@@ -80,7 +80,11 @@ export function registerServiceCommands(program: Command): void {
     .option('--operations <module...>', 'module(s) that register operation handlers with registerOperation()')
     .action((options, command: Command) => run(command, options, true));
   program.command('worker')
-    .description('a worker plus the Slack receiver against the configured Temporal server and database')
+    .description('a worker plus the receiver (Slack endpoint, decision API) against the configured Temporal server and database')
     .option('--operations <module...>', 'module(s) that register operation handlers with registerOperation()')
+    .option('--no-receiver', 'run the worker only: the Slack endpoint and the decision API run in `tollgate receiver` processes')
     .action((options, command: Command) => run(command, options, false));
+  program.command('receiver')
+    .description('the receiver alone: the Slack endpoint, the decision API and /healthz, for a load balancer in front of several')
+    .action((options, command: Command) => run(command, options, false, { worker: false, receiver: true }));
 }

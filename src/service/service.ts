@@ -34,10 +34,16 @@ export interface ServiceOptions {
   serveEmbeddedDatabase?: boolean;
   /** The decision key; default: loadDecisionKey(config), created when the embedded database is served here. */
   decisionKey?: ServiceKey;
+  /**
+   * What this process runs (default: both). Scaled out, workers run without the receiver and one
+   * or more receivers (the Slack endpoint and the decision API) run behind a load balancer.
+   */
+  roles?: { worker?: boolean; receiver?: boolean };
 }
 
 export interface RunningService {
-  worker: TollgateWorker;
+  /** Absent in a receiver-only process. */
+  worker?: TollgateWorker;
   store: Store;
   client: GovernanceClient;
   /** The port /healthz (and /slack/events, when Slack is configured) listens on. */
@@ -49,8 +55,8 @@ export interface RunningService {
 }
 
 /**
- * The long-running process: SQL store, Temporal worker, Slack receiver (HTTP or Socket Mode) and
- * /healthz. Stops everything it started, in reverse order.
+ * The long-running process: SQL store, Temporal worker, the receiver (Slack over HTTP or Socket
+ * Mode, and the decision API) and /healthz. Stops everything it started, in reverse order.
  */
 export async function startService(options: ServiceOptions): Promise<RunningService> {
   const { config } = options;
@@ -101,19 +107,24 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     stops.push(async () => stopWatching());
     const directory = createApproverDirectory(config, slackClient);
     const notifier = createNotifier(config, store.pool, { directory });
-    const worker = await createTollgateWorker({
-      config,
-      operations: options.operations,
-      approvals: new NotifierApprovalSink(notifier, config.temporal),
-      store,
-      audit,
-      directory,
-      budgetAlerts: notifier,
-      decisionKey,
-      policies,
-    });
-    const running = worker.run();
-    stops.push(() => worker.shutdown().then(() => running));
+    const roles = { worker: options.roles?.worker ?? true, receiver: options.roles?.receiver ?? true };
+    let worker: TollgateWorker | undefined;
+    if (roles.worker) {
+      const started = await createTollgateWorker({
+        config,
+        operations: options.operations,
+        approvals: new NotifierApprovalSink(notifier, config.temporal),
+        store,
+        audit,
+        directory,
+        budgetAlerts: notifier,
+        decisionKey,
+        policies,
+      });
+      const running = started.run();
+      stops.push(() => started.shutdown().then(() => running));
+      worker = started;
+    }
 
     // Terminated workflows run no compensation: give their reservations back. Alerts whose
     // delivery failed (Slack down, a crash between record and send) are sent again.
@@ -130,7 +141,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     stops.push(async () => clearInterval(reaper));
 
     const health = healthHandler({
-      worker: () => (worker.isPolling() ? { ok: true } : { ok: false, detail: 'the worker is not polling its task queue yet' }),
+      worker: () => (!worker ? { ok: true, detail: 'no worker in this process (receiver only)' } : worker.isPolling() ? { ok: true } : { ok: false, detail: 'the worker is not polling its task queue yet' }),
       database: async () => (await store.pool.query('SELECT 1'), { ok: true }),
       temporal: async () => (await client.temporal.workflowService.getSystemInfo({}), { ok: true }),
       policy: () => ({ ok: true, sets: policies.describe().map(({ role, name, version }) => ({ role, name, version })) }),
@@ -145,7 +156,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     const decideRoute = (req: IncomingMessage, res: ServerResponse) => void decide(req, res);
     let port: number;
     let slack: TollgateSlackApp | undefined;
-    if (config.secrets.slackBotToken) {
+    if (roles.receiver && config.secrets.slackBotToken) {
       slack = createSlackApp({
         config,
         gateway: decisions,
@@ -162,14 +173,15 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     } else {
       const server: Server = createServer((req, res) => {
         if (req.method === 'GET' && req.url?.split('?')[0] === '/healthz') return health(req, res);
+        if (!roles.receiver) return void res.writeHead(404).end();
         void decide(req, res).then((handled) => {
           if (!handled) res.writeHead(404).end();
         });
       });
-      await new Promise<void>((resolve, reject) => server.once('error', reject).listen(config.server.port, '127.0.0.1', resolve));
+      await new Promise<void>((resolve, reject) => server.once('error', reject).listen(config.server.port, config.server.host, resolve));
       port = (server.address() as AddressInfo).port;
       stops.push(() => new Promise((resolve) => server.close(resolve)));
-      log.info({ port }, 'no SLACK_BOT_TOKEN: approvals go to the console; /healthz listening');
+      log.info({ port, receiver: roles.receiver }, config.secrets.slackBotToken ? '/healthz listening (no receiver in this process)' : 'no SLACK_BOT_TOKEN: approvals go to the console; /healthz listening');
     }
     return { worker, store, client, port, slack, decisions, stop };
   } catch (error) {

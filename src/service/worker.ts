@@ -16,6 +16,7 @@ import { temporalLogger, WORKFLOW_LOG_INTERCEPTORS } from '../temporal/logger.js
 import type { Store } from '../store/index.js';
 import type { ApproverDirectory } from '../approval/directory.js';
 import { openAuditTrail, type AuditTrail } from '../audit/index.js';
+import { workerTuning } from '../../temporal-config/tuning.js';
 import { loadDecisionKey, type ServiceKey } from '../keys.js';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../../workflows/index.ts', import.meta.url));
@@ -90,6 +91,8 @@ export async function createTollgateWorker(options: TollgateWorkerOptions): Prom
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
     workflowBundle: await workflowBundle(),
+    // Settings that go with temporal-config's dynamic config (a dead worker's runs move on in 2 s).
+    ...workerTuning,
     ...(options.identity ? { identity: options.identity } : {}),
     activities: createActivities({
       config,

@@ -1,7 +1,8 @@
 /**
  * The production-shaped stack on one machine (docs/scale-out.md): a real Temporal server on
- * Postgres, Tollgate's own database on the same Postgres, two `tollgate worker` processes and a
- * third `tollgate worker` that also runs the Slack receiver, pointed at a fake Slack Web API.
+ * Postgres, Tollgate's own database on the same Postgres, two `tollgate worker --no-receiver`
+ * processes and a `tollgate receiver` process (the Slack endpoint and the decision API), all
+ * pointed at a fake Slack Web API.
  */
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { createWriteStream } from 'node:fs';
@@ -103,19 +104,19 @@ export async function startRehearsalCluster(options: { workers?: number } = {}):
     });
     const config = parseConfig(configFile(0), { env: {}, source: 'rehearsal' });
 
-    const spawnWorker = async (name: string, slack: boolean) => {
+    const spawnWorker = async (name: string, role: 'worker' | 'receiver') => {
       const port = await findFreePort();
       const file = join(dir, `${name}.yaml`);
       await writeFile(file, stringify(configFile(port)));
-      const worker = await startTollgateWorker({ name, file, port, logFile: join(dir, `${name}.log`), effectsDir, attemptsLog, slack });
+      const worker = await startTollgateWorker({ name, file, port, logFile: join(dir, `${name}.log`), effectsDir, attemptsLog, role });
       closers.push(() => worker.process.stop());
       return worker;
     };
     // One at a time: each runs the migrations (serialised by an advisory lock anyway) and bundles
     // the workflow code, which is CPU-heavy on a 2-core machine.
     const workers: TollgateProcess[] = [];
-    for (let i = 0; i < (options.workers ?? 2); i++) workers.push(await spawnWorker(`worker-${i + 1}`, false));
-    const receiver = await spawnWorker('slack-receiver', true);
+    for (let i = 0; i < (options.workers ?? 2); i++) workers.push(await spawnWorker(`worker-${i + 1}`, 'worker'));
+    const receiver = await spawnWorker('slack-receiver', 'receiver');
 
     const client = await GovernanceClient.connect(config);
     closers.push(() => client.close());
@@ -155,7 +156,8 @@ interface WorkerSpec {
   logFile: string;
   effectsDir: string;
   attemptsLog: string;
-  slack: boolean;
+  /** A worker (which posts approval messages to Slack) or the receiver (Slack endpoint, decision API). */
+  role: 'worker' | 'receiver';
 }
 
 /**
@@ -166,9 +168,11 @@ async function startTollgateWorker(spec: WorkerSpec): Promise<TollgateProcess> {
   const env: NodeJS.ProcessEnv = { ...process.env, TOLLGATE_LOG_LEVEL: 'warn', TOLLGATE_REHEARSAL_EFFECTS: spec.effectsDir, TOLLGATE_REHEARSAL_ATTEMPTS: spec.attemptsLog };
   // Only what the config file says: nothing from the test's own environment overrides it.
   for (const key of ['DATABASE_URL', 'TEMPORAL_ADDRESS', 'TEMPORAL_NAMESPACE', 'SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'SLACK_APP_TOKEN', 'TOLLGATE_CONFIG']) delete env[key];
-  if (spec.slack) Object.assign(env, { SLACK_BOT_TOKEN: 'xoxb-rehearsal', SLACK_SIGNING_SECRET: SIGNING_SECRET });
+  // Every process talks to Slack: workers post approval messages, the receiver takes the clicks.
+  Object.assign(env, { SLACK_BOT_TOKEN: 'xoxb-rehearsal', SLACK_SIGNING_SECRET: SIGNING_SECRET });
   const log = createWriteStream(spec.logFile);
-  const child = superviseProcess(process.execPath, ['--import', 'tsx', CLI, '--config', spec.file, 'worker', '--operations', OPERATIONS], {
+  const command = spec.role === 'receiver' ? ['receiver'] : ['worker', '--no-receiver', '--operations', OPERATIONS];
+  const child = superviseProcess(process.execPath, ['--import', 'tsx', CLI, '--config', spec.file, ...command], {
     env,
     cwd: REPO,
     onLine: (line) => log.write(`${line}\n`),
