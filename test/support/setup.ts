@@ -6,5 +6,3 @@ import { generateKeyPairSync } from 'node:crypto';
 
 process.env.TOLLGATE_DECISION_KEY ??= generateKeyPairSync('ed25519').privateKey.export({ format: 'der', type: 'pkcs8' }).toString('base64');
 
-// Likewise one audit key, so entries written by the service, the CLI and spawned workers all verify.
-process.env.TOLLGATE_AUDIT_KEY ??= generateKeyPairSync('ed25519').privateKey.export({ format: 'der', type: 'pkcs8' }).toString('base64');
