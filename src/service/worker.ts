@@ -1,9 +1,8 @@
 import { fileURLToPath } from 'node:url';
-import { NativeConnection, Worker, bundleWorkflowCode, type WorkflowBundle } from '@temporalio/worker';
+import { Worker, bundleWorkflowCode, type NativeConnection, type WorkflowBundle } from '@temporalio/worker';
+import { workerRuntime, type WorkerRuntime } from '../temporal/workerRuntime.js';
 import { createActivities, type ActivityDependencies } from '../../activities/index.js';
 import type { TollgateConfig } from '../config.js';
-import { temporalConnectionOptions } from '../client/connection.js';
-import { InfrastructureUnavailableError } from '../errors.js';
 import { loadPolicySet } from '../policy/load.js';
 import { PolicyEngine } from '../policy/engine.js';
 import { policyFiles } from '../config.js';
@@ -55,15 +54,8 @@ export interface TollgateWorkerOptions {
   policies?: PolicyInForce;
 }
 
-export interface TollgateWorker {
-  worker: Worker;
-  connection: NativeConnection;
+export interface TollgateWorker extends WorkerRuntime {
   policies: PolicyInForce;
-  /** Polls until shutdown; resolves when the worker has stopped. */
-  run(): Promise<void>;
-  shutdown(): Promise<void>;
-  /** True once the worker is polling its task queue (what /healthz reports). */
-  isPolling(): boolean;
 }
 
 /** The sets a config names, compiled; the rollout percentage comes from `percentage` (config's when omitted). */
@@ -76,21 +68,12 @@ export async function createTollgateWorker(options: TollgateWorkerOptions): Prom
   const policies = options.policies ?? loadPoliciesInForce(config);
   const audit = options.audit ?? (options.store ? openAuditTrail(options.store.pool, config).trail : null);
   const decisionKey = options.decisionKey ?? loadDecisionKey(config);
-  const ownsConnection = !options.connection;
-  let connection = options.connection;
-  if (!connection) {
-    const connectionOptions = temporalConnectionOptions(config);
-    try {
-      connection = await NativeConnection.connect(connectionOptions);
-    } catch (error) {
-      throw new InfrastructureUnavailableError(`cannot reach Temporal at ${connectionOptions.address}: ${(error as Error).message.split('\n')[0]}`, { cause: error });
-    }
-  }
-  const worker = await Worker.create({
+  const workflows = await workflowBundle();
+  const runtime = await workerRuntime(config, options.connection, (connection) => Worker.create({
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
-    workflowBundle: await workflowBundle(),
+    workflowBundle: workflows,
     // Settings that go with temporal-config's dynamic config (a dead worker's runs move on in 2 s).
     ...workerTuning,
     ...(options.identity ? { identity: options.identity } : {}),
@@ -108,22 +91,6 @@ export async function createTollgateWorker(options: TollgateWorkerOptions): Prom
         ? { config, ledger: new BudgetLedger(options.store.pool, config.budgets, audit ? { audit } : {}), db: options.store.pool, alerts: options.budgetAlerts ?? logBudgetAlerts }
         : null,
     }),
-  });
-  let running: Promise<void> | undefined;
-  return {
-    worker,
-    connection,
-    policies,
-    run() {
-      running ??= worker.run().finally(async () => {
-        if (ownsConnection) await connection!.close();
-      });
-      return running;
-    },
-    async shutdown() {
-      if (worker.getState() === 'RUNNING') worker.shutdown();
-      await running;
-    },
-    isPolling: () => worker.getState() === 'RUNNING',
-  };
+  }));
+  return { ...runtime, policies };
 }

@@ -1,9 +1,8 @@
 import { createHash } from 'node:crypto';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { Worker, type NativeConnection } from '@temporalio/worker';
+import { workerRuntime, type WorkerRuntime } from '../../temporal/workerRuntime.js';
 import { canonicalJson } from '../../canonicalJson.js';
-import { temporalConnectionOptions } from '../../client/connection.js';
 import type { TollgateConfig } from '../../config.js';
-import { InfrastructureUnavailableError } from '../../errors.js';
 import { createOperationActivities } from '../../operation/execute.js';
 import { withRedactedFailures } from '../../temporal/redactFailures.js';
 import type { ExecutedOperation, OperationLookup } from '../../operation/registry.js';
@@ -21,11 +20,7 @@ export interface OperationWorkerOptions {
   identity?: string;
 }
 
-export interface OperationWorker {
-  worker: Worker;
-  run(): Promise<void>;
-  shutdown(): Promise<void>;
-}
+export type OperationWorker = WorkerRuntime;
 
 /**
  * A worker that runs operation handlers, and nothing else, for operations that name its task
@@ -34,38 +29,13 @@ export interface OperationWorker {
  * connection). The activity is the workflow's `executeOperation`, with the same argument and result.
  */
 export async function createOperationWorker(options: OperationWorkerOptions): Promise<OperationWorker> {
-  const { config } = options;
-  const ownsConnection = !options.connection;
-  let connection = options.connection;
-  if (!connection) {
-    const connectionOptions = temporalConnectionOptions(config);
-    try {
-      connection = await NativeConnection.connect(connectionOptions);
-    } catch (error) {
-      throw new InfrastructureUnavailableError(`cannot reach Temporal at ${connectionOptions.address}: ${(error as Error).message.split('\n')[0]}`, { cause: error });
-    }
-  }
-  const worker = await Worker.create({
+  return workerRuntime(options.config, options.connection, (connection) => Worker.create({
     connection,
-    namespace: config.temporal.namespace,
+    namespace: options.config.temporal.namespace,
     taskQueue: options.taskQueue,
     ...(options.identity ? { identity: options.identity } : {}),
     activities: withRedactedFailures(createOperationActivities({ operations: options.operations, describe: resultFacts(options.describeResult) })),
-  });
-  let running: Promise<void> | undefined;
-  return {
-    worker,
-    run() {
-      running ??= worker.run().finally(async () => {
-        if (ownsConnection) await connection!.close();
-      });
-      return running;
-    },
-    async shutdown() {
-      if (worker.getState() === 'RUNNING') worker.shutdown();
-      await running;
-    },
-  };
+  }));
 }
 
 /** What the audit trail keeps of a handler's result: its digest, which ties what the caller got to the trail. */
