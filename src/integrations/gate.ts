@@ -49,6 +49,37 @@ export async function passGate(client: GovernanceClient, request: GateRequest, o
   }
 }
 
+/** How an agent framework's tools become governed operations: the same for every framework. */
+export interface ToolGateOptions {
+  client: GovernanceClient;
+  /** Who the agent acts for: the policy's subject and the budget's user. */
+  subject: OperationInput['subject'];
+  /** Default `agent:tool_execute`, which the shipped presets' tool rules match. */
+  action?: string;
+  /** Default `tool://<name>`. */
+  resource?: string | ((toolName: string, input: unknown) => string);
+  /** Extra policy context (claims: Tollgate's enrichers compute the facts). */
+  context?: Record<string, unknown>;
+  /** Estimated cost per tool name, reserved against budgets before the tool runs. */
+  costs?: Record<string, number>;
+}
+
+/**
+ * Pass the gate for one tool call: the arguments are the operation's (the detectors judge them)
+ * and are in the context as `tool_arguments`, so approvers see them and the audit trail keeps them.
+ */
+export function passToolGate(options: ToolGateOptions, toolName: string, args: unknown, gate: GateOptions): Promise<OperationResult> {
+  return passGate(options.client, {
+    subject: options.subject,
+    action: options.action ?? 'agent:tool_execute',
+    resource: typeof options.resource === 'function' ? options.resource(toolName, args) : options.resource ?? `tool://${toolName}`,
+    context: { ...options.context, tool: toolName, tool_arguments: args },
+    operation: toolName,
+    args,
+    estimatedCost: options.costs?.[toolName],
+  }, gate);
+}
+
 /**
  * The operation's result, awaited on a long poll that `stop` ends: a caller that stops waiting
  * (a hold timeout, an abort) leaves no call behind on the connection.

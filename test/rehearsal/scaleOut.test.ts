@@ -84,13 +84,15 @@ describe.skipIf(!enabled)('production-shaped rehearsal (set TOLLGATE_REHEARSAL=1
       return { id, pid: Number(pid), attempt: Number(attempt) };
     });
     expect([...new Set(attempts.map((a) => a.id))].sort()).toEqual(completed.map((op) => op.id).sort());
-    const survivors = [...cluster.workers.slice(1), cluster.receiver].map((w) => w.pid);
+    const survivors = cluster.workers.slice(1).map((w) => w.pid);
     const effectsBy = new Map<number, number>();
     for (const id of completed.map((op) => op.id)) {
       const pid = Number((await readFile(join(cluster.effectsDir, id), 'utf8')).trim());
       effectsBy.set(pid, (effectsBy.get(pid) ?? 0) + 1);
     }
     for (const pid of survivors) expect(effectsBy.get(pid) ?? 0).toBeGreaterThan(0);
+    // The receiver runs no worker: it only signs and passes on decisions.
+    expect(effectsBy.get(cluster.receiver.pid) ?? 0).toBe(0);
 
     // 4. Budgets: every reservation settled, spend = the completed operations' actual costs.
     const ledger = new BudgetLedger(cluster.pool, cluster.config.budgets);

@@ -1,8 +1,6 @@
-import type { GovernanceClient } from '../../client/GovernanceClient.js';
 import { OperationOutcomeError } from '../../client/errors.js';
 import type { OperationStatusView } from '../../operation/types.js';
-import type { PolicySubject } from '../../policy/types.js';
-import { passGate } from '../gate.js';
+import { passToolGate, type ToolGateOptions } from '../gate.js';
 import { CallRefusedError } from '../refusal.js';
 
 /** The part of an AI SDK tool (`tool({...})` from `ai`) that governing touches; typed loosely so any tool fits. */
@@ -14,18 +12,7 @@ interface ExecutableTool {
 interface ToolCallOptions { toolCallId: string; abortSignal?: AbortSignal }
 type Execute = (input: unknown, options: ToolCallOptions) => unknown;
 
-export interface GovernToolsOptions {
-  client: GovernanceClient;
-  /** Who the agent acts for: the policy's subject and the budget's user. */
-  subject: PolicySubject;
-  /** Default `agent:tool_execute`, which the shipped presets' tool rules match. */
-  action?: string;
-  /** Default `tool://<name>`. */
-  resource?: string | ((toolName: string, input: unknown) => string);
-  /** Extra policy context (claims: Tollgate's enrichers compute the facts). */
-  context?: Record<string, unknown>;
-  /** Estimated cost per tool name, reserved against budgets before the tool runs. */
-  costs?: Record<string, number>;
+export interface GovernToolsOptions extends ToolGateOptions {
   /** Told once when a call waits for a person (e.g. to tell the user who must approve). */
   onAwaitingApproval?: (call: { toolName: string; toolCallId: string; view: OperationStatusView }) => void | Promise<void>;
 }
@@ -47,17 +34,8 @@ export function governTools<TOOLS extends Record<string, ExecutableTool>>(tools:
 
 function governedExecute(toolName: string, execute: Execute, options: GovernToolsOptions): Execute {
   const gate = async (input: unknown, call: ToolCallOptions) => {
-    const resource = typeof options.resource === 'function' ? options.resource(toolName, input) : options.resource ?? `tool://${toolName}`;
     try {
-      await passGate(options.client, {
-        subject: options.subject,
-        action: options.action ?? 'agent:tool_execute',
-        resource,
-        context: { ...options.context, tool: toolName, tool_arguments: input },
-        operation: toolName,
-        args: input,
-        estimatedCost: options.costs?.[toolName],
-      }, {
+      await passToolGate(options, toolName, input, {
         signal: call.abortSignal,
         onAwaitingApproval: options.onAwaitingApproval && ((view) => options.onAwaitingApproval!({ toolName, toolCallId: call.toolCallId, view })),
       });

@@ -1,8 +1,6 @@
-import type { GovernanceClient } from '../../client/GovernanceClient.js';
 import { OperationOutcomeError } from '../../client/errors.js';
 import type { OperationStatusView } from '../../operation/types.js';
-import type { PolicySubject } from '../../policy/types.js';
-import { passGate } from '../gate.js';
+import { passToolGate, type ToolGateOptions } from '../gate.js';
 import { CallRefusedError } from '../refusal.js';
 
 /** The part of an OpenAI Agents SDK function tool (`tool({...})` from `@openai/agents`) that governing touches. */
@@ -18,17 +16,7 @@ interface ToolCallDetails {
   signal?: AbortSignal;
 }
 
-export interface GovernAgentToolsOptions {
-  client: GovernanceClient;
-  /** Who the agent acts for: the policy's subject and the budget's user. */
-  subject: PolicySubject;
-  /** Default `agent:tool_execute`, which the shipped presets' tool rules match. */
-  action?: string;
-  /** Default `tool://<name>`. */
-  resource?: string | ((toolName: string, input: unknown) => string);
-  context?: Record<string, unknown>;
-  /** Estimated cost per tool name, reserved against budgets before the tool runs. */
-  costs?: Record<string, number>;
+export interface GovernAgentToolsOptions extends ToolGateOptions {
   /** Told once when a call waits for a person. */
   onAwaitingApproval?: (call: { toolName: string; callId?: string; view: OperationStatusView }) => void | Promise<void>;
 }
@@ -51,17 +39,8 @@ export function governedTool<TOOL extends InvokableTool>(tool: TOOL, options: Go
   const invoke = tool.invoke as unknown as (runContext: unknown, input: string, details?: ToolCallDetails) => Promise<unknown>;
   const governedInvoke = async (runContext: unknown, input: string, details?: ToolCallDetails) => {
     const args = parsedArguments(input);
-    const resource = typeof options.resource === 'function' ? options.resource(tool.name, args) : options.resource ?? `tool://${tool.name}`;
     try {
-      await passGate(options.client, {
-        subject: options.subject,
-        action: options.action ?? 'agent:tool_execute',
-        resource,
-        context: { ...options.context, tool: tool.name, tool_arguments: args },
-        operation: tool.name,
-        args,
-        estimatedCost: options.costs?.[tool.name],
-      }, {
+      await passToolGate(options, tool.name, args, {
         signal: details?.signal,
         onAwaitingApproval: options.onAwaitingApproval && ((view) => options.onAwaitingApproval!({ toolName: tool.name, callId: details?.toolCall?.callId, view })),
       });
