@@ -26,6 +26,7 @@ import { DecisionRefusedError } from '../../../src/client/errors.js';
 import { AuditTrail } from '../../../src/audit/index.js';
 import type { TollgateConfig } from '../../../src/config.js';
 import { loadDecisionKey } from '../../../src/keys.js';
+import { logger } from '../../../src/log.js';
 
 const run = promisify(execFile);
 
@@ -41,11 +42,20 @@ const POLICY = {
 
 let temporal: TestTemporal;
 let temporalCli: string;
+/** Everything this process logs (the service logs to stderr): tokens must never be in it. */
+const logged: string[] = [];
+const realWrite = process.stderr.write.bind(process.stderr);
 type SigningKey = Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
 let jwks: { server: Server; url: string; key: SigningKey; otherKey: SigningKey; jwk: JWK };
 
 beforeAll(async () => {
   quietTemporalRuntime();
+  // Every level, so that a token would show if any log line carried one.
+  logger.level = 'debug';
+  process.stderr.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+    logged.push(String(chunk));
+    return (realWrite as (...args: unknown[]) => boolean)(chunk, ...rest);
+  }) as typeof process.stderr.write;
   temporal = await startTestTemporal();
   temporalCli = await ensureTemporalCli();
   // A local identity provider: its JWKS lists one key; a second key is known to nobody.
@@ -61,6 +71,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  process.stderr.write = realWrite as typeof process.stderr.write;
+  logger.level = process.env.TOLLGATE_LOG_LEVEL ?? 'error';
   await new Promise((resolve) => jwks?.server.close(resolve));
   await temporal?.close();
 });
@@ -241,12 +253,15 @@ for (const kind of databaseKinds()) {
         expect((await service.client.status(id)).status).toBe('awaiting_approval');
       });
 
-      it('never writes a token to the audit trail or the workflow history', async () => {
+      it('never writes a token to the audit trail, the workflow history or the log', async () => {
         const { id } = await submit();
         await awaiting(id);
         await decideOperation(config, id, 'approve', { token: tokens.carol });
-        const everything = JSON.stringify(await trail.query({})) + JSON.stringify(await service.client.temporal.workflow.getHandle(id).fetchHistory());
-        for (const token of Object.values(tokens)) expect(everything).not.toContain(token.slice(3));
+        // A refused token is logged as refused, never as itself.
+        await decideOperation(config, id, 'approve', { token: `tg_${'B'.repeat(43)}` }).catch(() => undefined);
+        const everything = JSON.stringify(await trail.query({})) + JSON.stringify(await service.client.temporal.workflow.getHandle(id).fetchHistory()) + logged.join('');
+        expect(logged.join('')).toContain('refused an unauthenticated decision');
+        for (const token of [...Object.values(tokens), `tg_${'B'.repeat(43)}`]) expect(everything).not.toContain(token.slice(3));
       });
     });
 
