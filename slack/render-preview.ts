@@ -5,7 +5,7 @@
  *   npx tsx slack/render-preview.ts
  */
 import { writeFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
   approvalOutcomeMessage,
   approvalProgressMessage,
@@ -90,7 +90,9 @@ function modal(title: string, view: Json): string {
 }
 
 const votes = [{ approver: { identifier: 'alice', slackUserId: 'U01ALICE' }, decision: 'approve' as const, at: '2025-11-24T17:20:00Z' }];
-const html = `<!doctype html>
+
+/** The preview page; test/unit/slack/preview.test.ts checks that slack/preview.html is this. */
+export const renderPreview = (): string => `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Tollgate approval messages (preview)</title>
 <style>
 body{font:15px/1.46 -apple-system,BlinkMacSystemFont,"Segoe UI",Lato,sans-serif;background:#f8f8f8;color:#1d1c1d;margin:0;padding:24px}
@@ -120,6 +122,9 @@ ${message('Budget alert', budgetAlertMessage({ level: 'team', entity: 'team-data
 </body></html>
 `;
 
-const target = fileURLToPath(new URL('./preview.html', import.meta.url));
-writeFileSync(target, html);
-console.log(`wrote ${target}`);
+export const PREVIEW_FILE = fileURLToPath(new URL('./preview.html', import.meta.url));
+
+if (process.argv[1] && pathToFileURL(process.argv[1]).href === import.meta.url) {
+  writeFileSync(PREVIEW_FILE, renderPreview());
+  console.log(`wrote ${PREVIEW_FILE}`);
+}
