@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { parse as parseYaml } from 'yaml';
 import {
   PolicyEngine, PolicyEffect, PolicyRequestSchema, lintPolicySet, loadPolicySet, policyLineLocator,
-  type PolicyExplanation, type PolicyDecision,
+  type PolicyExplanation, type PolicyDecision, type PolicyRequest,
 } from '../policy/index.js';
 import { TollgateInputError } from '../errors.js';
 import { CliExit, EXIT, parseArgument, printJson, readJsonArgument } from './io.js';
@@ -38,14 +38,42 @@ function formatExplanation(explanation: PolicyExplanation): string {
     .join('\n');
 }
 
-function evaluate(file: string, options: { request: string; explain?: boolean; json?: boolean; enforce?: boolean }): void {
+interface EvalOptions { request: string; args?: string; enrich?: boolean; explain?: boolean; json?: boolean; enforce?: boolean }
+
+/**
+ * The request as the policy sees it under --enrich: the configured enrichers' facts over the
+ * caller's claims, exactly as the evaluate activity builds it (no database here, so the budget
+ * enricher adds nothing, and no rollout bucket without an operation id).
+ */
+async function enrichedRequest(request: PolicyRequest, args: unknown, command: Command) {
+  const [{ enrichmentFor }, { policyRequestFor }, { configOf }] = await Promise.all([
+    import('../patterns/enrichment.js'), import('../patterns/enrichers.js'), import('./context.js'),
+  ]);
+  const config = configOf(command);
+  const enrichment = enrichmentFor(config);
+  const operation = args === undefined ? undefined : { name: 'policy-eval', args };
+  const computed = await enrichment.enrich({ ...request, ...(operation ? { operation } : {}) });
+  return policyRequestFor(request, computed, new Set([...config.trusted, ...enrichment.computedKeys]));
+}
+
+async function evaluate(file: string, options: EvalOptions, command: Command): Promise<void> {
   const engine = new PolicyEngine(loadPolicySet(file));
-  const request = parseArgument(PolicyRequestSchema, readJsonArgument(options.request, '--request'), '--request');
+  const claimed = parseArgument(PolicyRequestSchema, readJsonArgument(options.request, '--request'), '--request');
+  const args = options.args === undefined ? undefined : readJsonArgument(options.args, '--args');
+  if (args !== undefined && !options.enrich) throw new TollgateInputError('--args: the operation arguments are read by the enrichers; add --enrich', '--args');
+  const enriched = options.enrich ? await enrichedRequest(claimed, args, command) : undefined;
+  const request = enriched?.request ?? claimed;
   const explanation = options.explain ? engine.explain(request) : undefined;
   const decision = explanation?.decision ?? engine.evaluate(request);
-  if (options.json) printJson(explanation ? { decision, steps: explanation.steps } : decision);
-  else {
+  if (options.json) {
+    const steps = explanation ? { steps: explanation.steps } : {};
+    printJson(enriched ? { decision, context: request.context, droppedClaims: enriched.dropped, ...steps } : explanation ? { decision, ...steps } : decision);
+  } else {
     console.log(formatDecision(decision));
+    if (enriched) {
+      console.log(`  context: ${JSON.stringify(request.context)}`);
+      if (enriched.dropped.length > 0) console.log(`  dropped claims: ${enriched.dropped.join(', ')} (only enrichers may set them)`);
+    }
     if (explanation) console.log(formatExplanation(explanation));
   }
   if (options.enforce && decision.effect !== PolicyEffect.ALLOW) throw new CliExit(EXIT.outcome);
@@ -99,11 +127,13 @@ export function registerPolicyCommands(program: Command): void {
   policy.command('eval')
     .argument('<file>', 'policy set (YAML or JSON)')
     .requiredOption('--request <json|@file>', 'the request: {subject, action, resource, context?}')
+    .option('--enrich', 'run the configured enrichers first: the context the policy sees in a workflow (facts over claims)')
+    .option('--args <json|@file>', 'with --enrich: the operation arguments the security detectors judge')
     .option('--explain', 'show every rule tried and why it failed or matched')
     .option('--json', 'print one JSON document')
     .option('--enforce', 'exit 1 unless the decision is allow')
     .description('evaluate one request and print the decision')
-    .action((file: string, options) => evaluate(file, options));
+    .action((file: string, options: EvalOptions, command: Command) => evaluate(file, options, command));
   policy.command('test')
     .argument('<file>', 'policy set (YAML or JSON)')
     .argument('<cases>', 'table of cases: {cases: [{name?, request, effect, rule?}]}')

@@ -42,6 +42,32 @@ describe('tollgate policy (the real CLI)', () => {
     expect(lint.stdout).toContain(`${shadowed}:4 rules[1]: shadowed:`);
   });
 
+  it('--enrich evaluates the context the policy really sees: facts beat claims, detectors judge --args', async () => {
+    const claim = JSON.stringify({
+      subject: { identifier: 'u', roles: ['developer'] }, action: 'data:delete', resource: 'dataset://production/x', context: { environment: 'development' },
+    });
+    // Without --enrich the claim is believed, as in a unit test of the rules alone.
+    const plain = await tollgate('policy', 'eval', presetPath('enterprise'), '--request', claim, '--json');
+    expect(JSON.parse(plain.stdout)).toMatchObject({ effect: 'allow', rule: 'developer_dev_env' });
+    const enriched = await tollgate('policy', 'eval', presetPath('enterprise'), '--request', claim, '--enrich', '--json');
+    expect(enriched.code).toBe(0);
+    const result = JSON.parse(enriched.stdout);
+    expect(result.decision).toMatchObject({ effect: 'require_approval', rule: 'production_changes_approval' });
+    expect(result.context.environment).toBe('production');
+    expect(result.droppedClaims).toEqual(['environment']);
+    const text = await tollgate('policy', 'eval', presetPath('enterprise'), '--request', claim, '--enrich');
+    expect(text.stdout).toContain('REQUIRE_APPROVAL by rule production_changes_approval');
+    expect(text.stdout).toContain('dropped claims: environment');
+
+    const sql = JSON.stringify({ subject: { identifier: 'u', roles: ['developer'] }, action: 'agent:tool_execute', resource: 'tool://sql_query' });
+    const injected = await tollgate('policy', 'eval', presetPath('enterprise'), '--request', sql, '--enrich', '--json',
+      '--args', JSON.stringify({ query: "SELECT * FROM users WHERE id = '1' OR '1'='1'" }));
+    expect(JSON.parse(injected.stdout).decision).toMatchObject({ effect: 'deny', rule: 'block_sql_injection' });
+    const badArgs = await tollgate('policy', 'eval', presetPath('enterprise'), '--request', sql, '--args', '{nope');
+    expect(badArgs.code).toBe(2);
+    expect(badArgs.stderr).toContain('--args');
+  });
+
   it('evaluates with --explain and --json, and reports failing cases with their line', async () => {
     const request = JSON.stringify({ subject: { identifier: 'u', roles: ['developer'] }, action: 'agent:tool_execute', resource: 'tool://shell_execute' });
     const text = await tollgate('policy', 'eval', presetPath('enterprise'), '--request', request, '--explain');
