@@ -204,3 +204,33 @@ function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> 
     });
   });
 }
+
+/**
+ * The foreground life of a server for humans (the two start scripts): start it with output
+ * passed through, print the banner, stop it on Ctrl-C or SIGTERM, and exit 0 for a clean stop,
+ * 3 for a crash or a failed start (the message alone, no stack).
+ */
+export async function runInForeground<S extends { exited: Promise<ProcessExit>; stop(): Promise<void> }>(
+  name: string,
+  start: (onOutput: (line: string, stream: 'stdout' | 'stderr') => void) => Promise<S>,
+  banner: (server: S) => string[],
+): Promise<void> {
+  // The server's own shutdown logs a burst of warnings from its internal workers; nobody needs them.
+  let stopping = false;
+  try {
+    const server = await start((line, stream) => stopping || (stream === 'stderr' ? process.stderr : process.stdout).write(`${line}\n`));
+    process.stdout.write([...banner(server), 'Ctrl-C to stop.', ''].join('\n'));
+    const shutdown = () => {
+      stopping = true;
+      process.stdout.write(`Stopping the ${name}...\n`);
+      void server.stop();
+    };
+    process.once('SIGINT', shutdown);
+    process.once('SIGTERM', shutdown);
+    const { code, signal } = await server.exited;
+    process.exitCode = code === 0 || signal === 'SIGTERM' || signal === 'SIGINT' ? 0 : 3;
+  } catch (error) {
+    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = (error as { exitCode?: number }).exitCode ?? 3;
+  }
+}

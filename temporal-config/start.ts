@@ -3,6 +3,7 @@
 // Ctrl-C stops it.
 import { Command, InvalidArgumentError } from 'commander';
 import { DEFAULT_DB_FILE, DEFAULT_PORT, DEFAULT_UI_PORT, startDevServer } from './devServer.js';
+import { runInForeground } from './serverProcess.js';
 
 function portNumber(value: string): number {
   const port = Number(value);
@@ -22,37 +23,16 @@ const options = new Command('temporal-config/start.ts')
 
 const explicit = (name: string) => (options.freePorts ? process.argv.some((arg) => arg === name || arg.startsWith(`${name}=`)) : true);
 
-// The server's own shutdown logs a burst of warnings from its internal workers; nobody needs them.
-let stopping = false;
-
-try {
-  const server = await startDevServer({
-    dbFile: options.dbFilename,
-    port: explicit('--port') ? options.port : undefined,
-    uiPort: explicit('--ui-port') ? options.uiPort : undefined,
-    ports: options.freePorts ? 'free' : undefined,
-    headless: options.headless,
-    onOutput: (line, stream) => stopping || (stream === 'stderr' ? process.stderr : process.stdout).write(`${line}\n`),
-  });
-  process.stdout.write([
-    `Temporal dev server  ${server.address} (namespace ${server.namespace})`,
-    `Web UI               ${server.uiUrl ?? '(headless)'}`,
-    `Metrics              http://${server.address.replace(/:\d+$/, '')}:${server.metricsPort}/metrics`,
-    `State                ${server.dbFile}`,
-    'Ctrl-C to stop.',
-    '',
-  ].join('\n'));
-
-  const shutdown = () => {
-    stopping = true;
-    process.stdout.write('Stopping the Temporal dev server...\n');
-    void server.stop();
-  };
-  process.once('SIGINT', shutdown);
-  process.once('SIGTERM', shutdown);
-  const { code, signal } = await server.exited;
-  process.exitCode = code === 0 || signal === 'SIGTERM' || signal === 'SIGINT' ? 0 : 3;
-} catch (error) {
-  process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
-  process.exitCode = (error as { exitCode?: number }).exitCode ?? 3;
-}
+await runInForeground('Temporal dev server', (onOutput) => startDevServer({
+  dbFile: options.dbFilename,
+  port: explicit('--port') ? options.port : undefined,
+  uiPort: explicit('--ui-port') ? options.uiPort : undefined,
+  ports: options.freePorts ? 'free' : undefined,
+  headless: options.headless,
+  onOutput,
+}), (server) => [
+  `Temporal dev server  ${server.address} (namespace ${server.namespace})`,
+  `Web UI               ${server.uiUrl ?? '(headless)'}`,
+  `Metrics              http://${server.address.replace(/:\d+$/, '')}:${server.metricsPort}/metrics`,
+  `State                ${server.dbFile}`,
+]);

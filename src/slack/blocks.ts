@@ -161,42 +161,50 @@ export type RejectModalMetadata = z.infer<typeof RejectModalMetadataSchema>;
  */
 export function rejectReasonModal(operationId: string, channel?: string, ts?: string): types.ModalView {
   const metadata: RejectModalMetadata = { operationId, ...(channel ? { channel } : {}), ...(ts ? { ts } : {}) };
+  return modal(REJECT_MODAL_CALLBACK_ID, metadata, 'Reject request', 'Reject', [
+    section(`You are rejecting operation ${code(operationId)}. The requester and the audit trail will see your reason.`),
+    {
+      type: 'input',
+      block_id: REJECT_REASON_BLOCK_ID,
+      optional: true,
+      label: { type: 'plain_text', text: 'Reason' },
+      element: {
+        type: 'plain_text_input',
+        action_id: REJECT_REASON_ACTION_ID,
+        multiline: true,
+        max_length: REJECT_REASON_MAX,
+        placeholder: { type: 'plain_text', text: 'Why should this not go ahead?' },
+      },
+    },
+  ]);
+}
+
+/** A modal of ours: what it is for (callback id) and where it came from travel in private_metadata. */
+function modal(callbackId: string, metadata: object, title: string, submit: string, blocks: types.ModalView['blocks']): types.ModalView {
   return {
     type: 'modal',
-    callback_id: REJECT_MODAL_CALLBACK_ID,
+    callback_id: callbackId,
     private_metadata: JSON.stringify(metadata),
-    title: { type: 'plain_text', text: 'Reject request' },
-    submit: { type: 'plain_text', text: 'Reject' },
+    title: { type: 'plain_text', text: title },
+    submit: { type: 'plain_text', text: submit },
     close: { type: 'plain_text', text: 'Cancel' },
-    blocks: [
-      section(`You are rejecting operation ${code(operationId)}. The requester and the audit trail will see your reason.`),
-      {
-        type: 'input',
-        block_id: REJECT_REASON_BLOCK_ID,
-        optional: true,
-        label: { type: 'plain_text', text: 'Reason' },
-        element: {
-          type: 'plain_text_input',
-          action_id: REJECT_REASON_ACTION_ID,
-          multiline: true,
-          max_length: REJECT_REASON_MAX,
-          placeholder: { type: 'plain_text', text: 'Why should this not go ahead?' },
-        },
-      },
-    ],
+    blocks,
   };
 }
 
-/** The modal's private_metadata, or null when it is not ours or was tampered with. */
-export function readRejectModalMetadata(privateMetadata: string | undefined): RejectModalMetadata | null {
+/** A modal's private_metadata, or null when it is not ours or was tampered with. */
+function readModalMetadata<T>(schema: z.ZodType<T>, privateMetadata: string | undefined): T | null {
   if (!privateMetadata) return null;
   try {
-    const parsed = RejectModalMetadataSchema.safeParse(JSON.parse(privateMetadata));
+    const parsed = schema.safeParse(JSON.parse(privateMetadata));
     return parsed.success ? parsed.data : null;
   } catch {
     return null;
   }
 }
+
+export const readRejectModalMetadata = (privateMetadata: string | undefined): RejectModalMetadata | null =>
+  readModalMetadata(RejectModalMetadataSchema, privateMetadata);
 
 // ---------------------------------------------------------------------------------------
 // Budget alert
@@ -305,32 +313,15 @@ export function grantModal(input: Pick<ApprovalMessageInput, 'operationId' | 're
     hint: { type: 'plain_text', text: hint },
     element: { type: 'plain_text_input', action_id: GRANT_FIELD_ACTION_ID, initial_value: initial },
   });
-  return {
-    type: 'modal',
-    callback_id: GRANT_MODAL_CALLBACK_ID,
-    private_metadata: JSON.stringify(metadata),
-    title: { type: 'plain_text', text: 'Approve and grant' },
-    submit: { type: 'plain_text', text: 'Approve' },
-    close: { type: 'plain_text', text: 'Cancel' },
-    blocks: [
-      section(`You are approving ${code(input.operationId)} and letting ${bold(escape(truncate(input.subject.identifier, PART.identifier)))} do ${code(truncate(input.action, PART.action))} again without asking, within the limits below. You can revoke it with \`tollgate grants revoke\`.`),
-      field(GRANT_TTL_BLOCK_ID, 'For how long', defaultGrantTtl(offer), `At most ${formatDuration(offer.maxTtlMs)}, e.g. 30m or 1h.`),
-      field(GRANT_SCOPE_BLOCK_ID, 'Resources (a glob)', truncate(input.resource, PART.resource), 'The exact resource by default; * matches any run of characters.'),
-      field(GRANT_USES_BLOCK_ID, 'How many operations', String(offer.maxUses), `At most ${offer.maxUses}.`),
-    ],
-  };
+  return modal(GRANT_MODAL_CALLBACK_ID, metadata, 'Approve and grant', 'Approve', [
+    section(`You are approving ${code(input.operationId)} and letting ${bold(escape(truncate(input.subject.identifier, PART.identifier)))} do ${code(truncate(input.action, PART.action))} again without asking, within the limits below. You can revoke it with \`tollgate grants revoke\`.`),
+    field(GRANT_TTL_BLOCK_ID, 'For how long', defaultGrantTtl(offer), `At most ${formatDuration(offer.maxTtlMs)}, e.g. 30m or 1h.`),
+    field(GRANT_SCOPE_BLOCK_ID, 'Resources (a glob)', truncate(input.resource, PART.resource), 'The exact resource by default; * matches any run of characters.'),
+    field(GRANT_USES_BLOCK_ID, 'How many operations', String(offer.maxUses), `At most ${offer.maxUses}.`),
+  ]);
 }
-
-/** The grant modal's private_metadata, or null when it is not ours or was tampered with. */
-export function readGrantModalMetadata(privateMetadata: string | undefined): GrantModalMetadata | null {
-  if (!privateMetadata) return null;
-  try {
-    const parsed = GrantModalMetadataSchema.safeParse(JSON.parse(privateMetadata));
-    return parsed.success ? parsed.data : null;
-  } catch {
-    return null;
-  }
-}
+export const readGrantModalMetadata = (privateMetadata: string | undefined): GrantModalMetadata | null =>
+  readModalMetadata(GrantModalMetadataSchema, privateMetadata);
 
 function footer(input: ApprovalMessageInput): types.ContextBlock {
   const parts = [

@@ -5,6 +5,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { postgresSettingsFromUrl } from './config.js';
 import { startTemporalServer } from './server.js';
+import { runInForeground } from '../serverProcess.js';
 
 function positiveInteger(value: string): number {
   const number = Number(value);
@@ -25,35 +26,17 @@ const options = new Command('temporal-config/server/start.ts')
   .parse()
   .opts<{ postgres: string; database: string; visibilityDatabase: string; namespace: string; shards: number; freePorts?: boolean; workDir?: string; fresh?: boolean }>();
 
-let stopping = false;
-try {
-  const server = await startTemporalServer({
-    postgres: postgresSettingsFromUrl(options.postgres, { database: options.database, visibilityDatabase: options.visibilityDatabase }),
-    namespace: options.namespace,
-    numHistoryShards: options.shards,
-    ports: options.freePorts ? 'free' : undefined,
-    workDir: options.workDir,
-    fresh: options.fresh,
-    onOutput: (line, stream) => stopping || (stream === 'stderr' ? process.stderr : process.stdout).write(`${line}\n`),
-  });
-  process.stdout.write([
-    `Temporal server ${server.version}  ${server.address} (namespace ${server.namespace})`,
-    `Metrics                 ${server.metricsUrl}`,
-    `Config                  ${server.workDir}/config/tollgate.yaml, ${server.workDir}/dynamicconfig.yaml`,
-    `State                   Postgres ${options.database}, ${options.visibilityDatabase}`,
-    'Ctrl-C to stop.',
-    '',
-  ].join('\n'));
-  const shutdown = () => {
-    stopping = true;
-    process.stdout.write('Stopping the Temporal server...\n');
-    void server.stop();
-  };
-  process.once('SIGINT', shutdown);
-  process.once('SIGTERM', shutdown);
-  const { code, signal } = await server.exited;
-  process.exitCode = code === 0 || signal === 'SIGTERM' || signal === 'SIGINT' ? 0 : 3;
-} catch (error) {
-  process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
-  process.exitCode = (error as { exitCode?: number }).exitCode ?? 3;
-}
+await runInForeground('Temporal server', (onOutput) => startTemporalServer({
+  postgres: postgresSettingsFromUrl(options.postgres, { database: options.database, visibilityDatabase: options.visibilityDatabase }),
+  namespace: options.namespace,
+  numHistoryShards: options.shards,
+  ports: options.freePorts ? 'free' : undefined,
+  workDir: options.workDir,
+  fresh: options.fresh,
+  onOutput,
+}), (server) => [
+  `Temporal server ${server.version}  ${server.address} (namespace ${server.namespace})`,
+  `Metrics                 ${server.metricsUrl}`,
+  `Config                  ${server.workDir}/config/tollgate.yaml, ${server.workDir}/dynamicconfig.yaml`,
+  `State                   Postgres ${options.database}, ${options.visibilityDatabase}`,
+]);
