@@ -3,18 +3,15 @@ import { expect, it } from 'vitest';
 import {
   deliverBudgetAlerts, formatBudgetAlert, recordBudgetAlerts, undeliveredBudgetAlerts, type BudgetAlert, type BudgetAlertSink,
 } from '../../../src/budget/alerts.js';
-import { BudgetLedger } from '../../../src/budget/ledger.js';
 import type { BudgetEntities } from '../../../src/budget/types.js';
-import { parseConfig, type TollgateConfigFile } from '../../../src/config.js';
 import { describeEachDatabase } from '../../support/databases.js';
-
-type BudgetsInput = NonNullable<TollgateConfigFile['budgets']>;
+import { ledgerOn, type BudgetsInput } from '../../support/budgetFixtures.js';
 
 const THRESHOLDS = [0.8, 0.9, 0.95];
 const NOV = new Date('2025-11-20T12:00:00Z');
 
 describeEachDatabase('budget alerts', (db) => {
-  const ledger = (budgets: BudgetsInput) => new BudgetLedger(db().pool, parseConfig({ budgets }, { env: {} }).budgets);
+  const ledger = (budgets: BudgetsInput) => ledgerOn(db().pool, budgets);
   const fresh = () => {
     const id = randomUUID().slice(0, 8);
     return { team: `team-${id}`, user: (u: number) => `user-${id}-${u}`, key: (k: number | string) => `wf-${id}-${k}` };

@@ -2,23 +2,15 @@
  * Changes people make to budgets (a cost corrected afterwards, a limit set or cleared) land in
  * the audit trail with who made them, once each, even when the append after the change is lost.
  */
-import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { AuditTrail } from '../../../src/audit/trail.js';
 import type { AuditEntryInput } from '../../../src/audit/types.js';
 import { BudgetLedger } from '../../../src/budget/ledger.js';
-import { parseConfig, type TollgateConfigFile } from '../../../src/config.js';
 import { TollgateInputError } from '../../../src/errors.js';
 import { describeEachDatabase } from '../../support/databases.js';
-
-type BudgetsInput = NonNullable<TollgateConfigFile['budgets']>;
+import { budgetNames, budgetsConfig } from '../../support/budgetFixtures.js';
 
 const NOV = new Date('2025-11-20T12:00:00Z');
-
-function names() {
-  const id = randomUUID().slice(0, 8);
-  return { user: `user-${id}`, team: `team-${id}`, key: (n: number | string) => `wf-${id}-${n}` };
-}
 
 /** An audit trail whose first append fails, as if the database went away right after the change. */
 function losingFirstAppend(trail: AuditTrail) {
@@ -35,12 +27,12 @@ function losingFirstAppend(trail: AuditTrail) {
 }
 
 describeEachDatabase('budget changes in the audit trail', (db) => {
-  const config = (budgets: BudgetsInput) => parseConfig({ budgets }, { env: {} }).budgets;
+  const config = budgetsConfig;
   const trail = () => new AuditTrail(db().pool);
 
   describe('adjust', () => {
     it('writes budget_adjusted with the actor, the correction and the amounts, once per change', async () => {
-      const n = names();
+      const n = budgetNames();
       const budget = new BudgetLedger(db().pool, config({}), { audit: trail() });
       await budget.reserve(n.key(1), { user: n.user, org: 'org' }, 2.5, NOV);
       await budget.commit(n.key(1), 2.35, NOV);
@@ -59,7 +51,7 @@ describeEachDatabase('budget changes in the audit trail', (db) => {
     });
 
     it('writes the entry on the retry when the append after the change was lost', async () => {
-      const n = names();
+      const n = budgetNames();
       const budget = new BudgetLedger(db().pool, config({}), { audit: losingFirstAppend(trail()) });
       await budget.reserve(n.key(1), { user: n.user, org: 'org' }, 1, NOV);
       await budget.commit(n.key(1), 1, NOV);
@@ -74,7 +66,7 @@ describeEachDatabase('budget changes in the audit trail', (db) => {
     });
 
     it('refuses a change with no actor', async () => {
-      const n = names();
+      const n = budgetNames();
       const budget = new BudgetLedger(db().pool, config({}), { audit: trail() });
       await budget.reserve(n.key(1), { user: n.user, org: 'org' }, 1, NOV);
       await budget.commit(n.key(1), 1, NOV);
@@ -87,7 +79,7 @@ describeEachDatabase('budget changes in the audit trail', (db) => {
 
   describe('limits', () => {
     it('writes budget_limit_set with the actor, the new and the previous limit, for set, lift and clear', async () => {
-      const n = names();
+      const n = budgetNames();
       const budget = new BudgetLedger(db().pool, config({ teams: { [n.team]: 1000 } }), { audit: trail() });
       await budget.setLimit('team', n.team, 5, { actor: 'carol', reason: 'cost freeze', now: NOV });
       await budget.setLimit('team', n.team, 5, { actor: 'carol', now: NOV });
@@ -103,7 +95,7 @@ describeEachDatabase('budget changes in the audit trail', (db) => {
     });
 
     it('writes the entry on the retry when the append after the change was lost', async () => {
-      const n = names();
+      const n = budgetNames();
       const budget = new BudgetLedger(db().pool, config({}), { audit: losingFirstAppend(trail()) });
       await expect(budget.setLimit('user', n.user, 7, { actor: 'carol', now: NOV })).rejects.toThrow('audit append lost');
       await budget.setLimit('user', n.user, 7, { actor: 'carol', now: NOV });

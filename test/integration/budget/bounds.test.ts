@@ -3,36 +3,18 @@
  * exact range of a double (nor BIGINT), and costs below a micro-unit that still cost something.
  * Each test uses a period of its own: the org's totals are per period and shared by all tests.
  */
-import { randomUUID } from 'node:crypto';
 import { expect, it } from 'vitest';
 import { BudgetExceededError } from '../../../src/budget/errors.js';
-import { BudgetLedger } from '../../../src/budget/ledger.js';
 import { MAX_OPERATION_AMOUNT, MAX_PERIOD_AMOUNT } from '../../../src/budget/money.js';
-import { parseConfig, type TollgateConfigFile } from '../../../src/config.js';
 import { TollgateInputError } from '../../../src/errors.js';
 import { describeEachDatabase } from '../../support/databases.js';
-
-type BudgetsInput = NonNullable<TollgateConfigFile['budgets']>;
-
-function names() {
-  const id = randomUUID().slice(0, 8);
-  return { user: `user-${id}`, key: (n: number | string) => `wf-${id}-${n}` };
-}
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection');
-}
+import { budgetNames, ledgerOn, rejection, type BudgetsInput } from '../../support/budgetFixtures.js';
 
 describeEachDatabase('budget bounds', (db) => {
-  const ledger = (budgets: BudgetsInput) => new BudgetLedger(db().pool, parseConfig({ budgets }, { env: {} }).budgets);
+  const ledger = (budgets: BudgetsInput) => ledgerOn(db().pool, budgets);
 
   it('fills an unlimited org up to the maximum per period, then refuses with a clear error, and status still answers', async () => {
-    const n = names();
+    const n = budgetNames();
     const MARCH = new Date('2031-03-10T00:00:00Z');
     const budget = ledger({});
     const perPeriod = MAX_PERIOD_AMOUNT / MAX_OPERATION_AMOUNT;
@@ -48,7 +30,7 @@ describeEachDatabase('budget bounds', (db) => {
   });
 
   it('answers status on totals written before the maximum existed, and refuses to add to them', async () => {
-    const n = names();
+    const n = budgetNames();
     const JANUARY = new Date('2030-01-15T00:00:00Z');
     // What 9,100 reservations of 1e9 left behind, when nothing stopped them.
     await db().pool.query(
@@ -63,7 +45,7 @@ describeEachDatabase('budget bounds', (db) => {
   });
 
   it('refuses amounts past the maximum per operation, and limits past the maximum per period, naming the field', async () => {
-    const n = names();
+    const n = budgetNames();
     const budget = ledger({});
     await expect(budget.reserve(n.key(1), { user: n.user, org: 'org' }, 2e9)).rejects.toThrow('estimatedCost: 2000000000 is more than the maximum of 1000000000 per operation');
     await budget.reserve(n.key(2), { user: n.user, org: 'org' }, 1);
@@ -74,7 +56,7 @@ describeEachDatabase('budget bounds', (db) => {
   });
 
   it('charges a cost below a micro-unit as one micro-unit, so 101 of 4e-7 do not fit a limit of 0.0001', async () => {
-    const n = names();
+    const n = budgetNames();
     const APRIL = new Date('2031-04-10T00:00:00Z');
     const budget = ledger({ users: { [n.user]: 0.0001 } });
     for (let i = 0; i < 100; i++) await budget.reserve(n.key(i), { user: n.user, org: 'org' }, 4e-7, APRIL);

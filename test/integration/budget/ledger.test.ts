@@ -1,40 +1,22 @@
-import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { BudgetExceededError, BudgetReservationNotFoundError, BudgetReservationStateError } from '../../../src/budget/errors.js';
 import { BudgetLedger } from '../../../src/budget/ledger.js';
 import type { BudgetEntities, BudgetLevelStatus } from '../../../src/budget/types.js';
-import { parseConfig, type TollgateConfigFile } from '../../../src/config.js';
 import { describeEachDatabase } from '../../support/databases.js';
-
-type BudgetsInput = NonNullable<TollgateConfigFile['budgets']>;
+import { budgetNames, budgetsConfig, ledgerOn, rejection, type BudgetsInput } from '../../support/budgetFixtures.js';
 
 const NOV = new Date('2025-11-20T12:00:00Z');
-
-/** Unique names per test, so that tests sharing a database never share a budget. */
-function names() {
-  const id = randomUUID().slice(0, 8);
-  return { user: `user-${id}`, team: `team-${id}`, key: (n: number | string) => `wf-${id}-${n}` };
-}
 
 function byLevel(levels: BudgetLevelStatus[]) {
   return Object.fromEntries(levels.map((level) => [level.level, level]));
 }
 
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection');
-}
-
 describeEachDatabase('budget ledger', (db) => {
-  const ledger = (budgets: BudgetsInput) => new BudgetLedger(db().pool, parseConfig({ budgets }, { env: {} }).budgets);
+  const ledger = (budgets: BudgetsInput) => ledgerOn(db().pool, budgets);
 
   describe('concurrency', () => {
     it('grants exactly 50 of 200 parallel reservations of 1 against a limit of 50, never holding more', async () => {
-      const n = names();
+      const n = budgetNames();
       const budget = ledger({ users: { [n.user]: 50 } });
       const entities: BudgetEntities = { user: n.user, org: 'org' };
       let running = true;
@@ -69,8 +51,8 @@ describeEachDatabase('budget ledger', (db) => {
     });
 
     it('holds a limit across workers, each with its own pool and batches, and keeps totals equal to the reservations', async () => {
-      const n = names();
-      const budgets = parseConfig({ budgets: { teams: { [n.team]: 50 } } }, { env: {} }).budgets;
+      const n = budgetNames();
+      const budgets = budgetsConfig({ teams: { [n.team]: 50 } });
       const workers = [db().newPool(4), db().newPool(4), db().newPool(4)].map((pool) => new BudgetLedger(pool, budgets));
       const outcomes = await Promise.all(Array.from({ length: 150 }, async (_, i) => {
         const worker = workers[i % workers.length];
@@ -99,7 +81,7 @@ describeEachDatabase('budget ledger', (db) => {
     });
 
     it('holds a shared team limit across users reserving at once', async () => {
-      const n = names();
+      const n = budgetNames();
       const budget = ledger({ teams: { [n.team]: 30 }, users: Object.fromEntries(Array.from({ length: 10 }, (_, u) => [`${n.user}-${u}`, 5])) });
       const outcomes = await Promise.all(Array.from({ length: 100 }, (_, i) =>
         budget.reserve(n.key(i), { user: `${n.user}-${i % 10}`, team: n.team, org: 'org' }, 1, NOV)
@@ -119,7 +101,7 @@ describeEachDatabase('budget ledger', (db) => {
 
   describe("the seed's example", () => {
     it('reserves 2.50, commits 2.35 and shows exact amounts at every level', async () => {
-      const n = names();
+      const n = budgetNames();
       const user = `user-123-${n.user}`;
       const team = `team-platform-${n.team}`;
       const budget = ledger({ users: { [user]: 100 }, teams: { [team]: 1000 }, org: 10_000 });
@@ -144,7 +126,7 @@ describeEachDatabase('budget ledger', (db) => {
     });
 
     it('adds many small costs without drift', async () => {
-      const n = names();
+      const n = budgetNames();
       const budget = ledger({ users: { [n.user]: 100 } });
       for (let i = 0; i < 30; i++) {
         await budget.reserve(n.key(i), { user: n.user, org: 'org' }, 0.1, NOV);
@@ -158,7 +140,7 @@ describeEachDatabase('budget ledger', (db) => {
 
   describe('idempotency by key', () => {
     it('returns the existing reservation for a repeated reserve, holding budget once', async () => {
-      const n = names();
+      const n = budgetNames();
       const budget = ledger({ users: { [n.user]: 10 } });
       const entities: BudgetEntities = { user: n.user, org: 'org' };
       const first = await budget.reserve(n.key(1), entities, 4, NOV);
@@ -170,7 +152,7 @@ describeEachDatabase('budget ledger', (db) => {
     });
 
     it('reserves once when the same key arrives from many workers at once', async () => {
-      const n = names();
+      const n = budgetNames();
       const budget = ledger({ users: { [n.user]: 10 } });
       const results = await Promise.all(Array.from({ length: 20 }, () => budget.reserve(n.key(1), { user: n.user, org: 'org' }, 3, NOV)));
       expect(results.filter((r) => r.created)).toHaveLength(1);
@@ -179,7 +161,7 @@ describeEachDatabase('budget ledger', (db) => {
     });
 
     it('counts a commit retried after it already wrote exactly once', async () => {
-      const n = names();
+      const n = budgetNames();
       const budget = ledger({ users: { [n.user]: 10 } });
       await budget.reserve(n.key(1), { user: n.user, org: 'org' }, 2.5, NOV);
       // The activity's first attempt commits, then its result is lost and Temporal retries it
@@ -192,7 +174,7 @@ describeEachDatabase('budget ledger', (db) => {
     });
 
     it('keeps the first commit when a retry names another amount', async () => {
-      const n = names();
+      const n = budgetNames();
       const budget = ledger({});
       await budget.reserve(n.key(1), { user: n.user, org: 'org' }, 2, NOV);
       await budget.commit(n.key(1), 1.5, NOV);
@@ -202,7 +184,7 @@ describeEachDatabase('budget ledger', (db) => {
     });
 
     it('makes release after commit a no-op and refuses commit after release', async () => {
-      const n = names();
+      const n = budgetNames();
       const budget = ledger({ users: { [n.user]: 10 } });
       const entities: BudgetEntities = { user: n.user, org: 'org' };
       await budget.reserve(n.key(1), entities, 3, NOV);
@@ -222,12 +204,12 @@ describeEachDatabase('budget ledger', (db) => {
     });
 
     it('refuses to commit a key never reserved', async () => {
-      const n = names();
+      const n = budgetNames();
       await expect(ledger({}).commit(n.key('ghost'), 1, NOV)).rejects.toBeInstanceOf(BudgetReservationNotFoundError);
     });
 
     it('leaves a tombstone when releasing a key never reserved, so a late reserve holds nothing', async () => {
-      const n = names();
+      const n = budgetNames();
       const budget = ledger({ users: { [n.user]: 10 } });
       expect(await budget.release(n.key(1), NOV)).toMatchObject({ state: 'released', entities: null, estimated: 0 });
       const late = await budget.reserve(n.key(1), { user: n.user, org: 'org' }, 5, NOV);
@@ -236,7 +218,7 @@ describeEachDatabase('budget ledger', (db) => {
     });
 
     it('adjusts a committed amount, idempotently, and only once committed', async () => {
-      const n = names();
+      const n = budgetNames();
       const budget = ledger({ users: { [n.user]: 10 } });
       await budget.reserve(n.key(1), { user: n.user, org: 'org' }, 2.5, NOV);
       await expect(budget.adjust(n.key(1), 2, { actor: 'alice', now: NOV })).rejects.toThrow(/not committed yet/);
@@ -255,7 +237,7 @@ describeEachDatabase('budget ledger', (db) => {
 
   describe('limits', () => {
     it('refuses with a typed error naming the level, and holds nothing', async () => {
-      const n = names();
+      const n = budgetNames();
       const budget = ledger({ users: { [n.user]: 100 }, teams: { [n.team]: 1000 } });
       const entities: BudgetEntities = { user: n.user, team: n.team, org: 'org' };
       // Fill the team with another user's spend, leaving 0.40.
@@ -271,7 +253,7 @@ describeEachDatabase('budget ledger', (db) => {
     });
 
     it('tracks an entity with no limit without refusing it', async () => {
-      const n = names();
+      const n = budgetNames();
       const budget = ledger({});
       await budget.reserve(n.key(1), { user: n.user, team: n.team, org: 'org' }, 1_000_000, NOV);
       const levels = byLevel(await budget.status({ user: n.user, team: n.team }, NOV));
@@ -280,7 +262,7 @@ describeEachDatabase('budget ledger', (db) => {
     });
 
     it('lets a limit set in SQL override the config, be lifted, and be cleared', async () => {
-      const n = names();
+      const n = budgetNames();
       const budget = ledger({ teams: { [n.team]: 1000 } });
       const entities: BudgetEntities = { user: n.user, team: n.team, org: 'org' };
       await budget.setLimit('team', n.team, 5, { actor: 'carol' });
@@ -296,7 +278,7 @@ describeEachDatabase('budget ledger', (db) => {
 
   describe('periods', () => {
     it('starts a new month at 00:00 UTC, keeping spend in the month it was reserved in', async () => {
-      const n = names();
+      const n = budgetNames();
       const budget = ledger({ users: { [n.user]: 10 } });
       const entities: BudgetEntities = { user: n.user, org: 'org' };
       const endOfJanuary = new Date('2026-01-31T23:59:59.999Z');
@@ -312,7 +294,7 @@ describeEachDatabase('budget ledger', (db) => {
     });
 
     it('follows the configured period', async () => {
-      const n = names();
+      const n = budgetNames();
       const budget = ledger({ period: 'day', users: { [n.user]: 1 } });
       await budget.reserve(n.key(1), { user: n.user, org: 'org' }, 1, new Date('2025-11-20T23:00:00Z'));
       await expect(budget.reserve(n.key(2), { user: n.user, org: 'org' }, 1, new Date('2025-11-20T23:30:00Z')))
@@ -324,7 +306,7 @@ describeEachDatabase('budget ledger', (db) => {
 
   describe('policy context', () => {
     it('counts reservations as well as spend', async () => {
-      const n = names();
+      const n = budgetNames();
       const budget = ledger({ users: { [n.user]: 10 }, highCostThreshold: 5 });
       const entities: BudgetEntities = { user: n.user, org: 'org' };
       expect(await budget.budgetContext(entities, 6, NOV)).toMatchObject({
@@ -338,7 +320,7 @@ describeEachDatabase('budget ledger', (db) => {
 
   describe('reaper', () => {
     it("releases only stale reservations of closed workflows", async () => {
-      const n = names();
+      const n = budgetNames();
       const budget = ledger({ users: { [n.user]: 100 } });
       const entities: BudgetEntities = { user: n.user, org: 'org' };
       const old = new Date('2025-11-20T08:00:00Z');

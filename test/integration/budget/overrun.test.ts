@@ -3,27 +3,18 @@
  * It fits, or it is an overrun: `budgets.overrun: record` (the default) charges it and marks
  * it; `refuse` charges only the reservation and leaves the excess unpaid for `adjust`.
  */
-import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { BudgetLedger } from '../../../src/budget/ledger.js';
 import type { BudgetEntities } from '../../../src/budget/types.js';
-import { parseConfig, type TollgateConfigFile } from '../../../src/config.js';
 import { describeEachDatabase } from '../../support/databases.js';
-
-type BudgetsInput = NonNullable<TollgateConfigFile['budgets']>;
+import { budgetNames, ledgerOn, type BudgetsInput } from '../../support/budgetFixtures.js';
 
 const NOV = new Date('2025-11-20T12:00:00Z');
 
-function names() {
-  const id = randomUUID().slice(0, 8);
-  return { user: `user-${id}`, team: `team-${id}`, key: (n: number | string) => `wf-${id}-${n}` };
-}
-
 describeEachDatabase('budget overruns', (db) => {
-  const ledger = (budgets: BudgetsInput) => new BudgetLedger(db().pool, parseConfig({ budgets }, { env: {} }).budgets);
+  const ledger = (budgets: BudgetsInput) => ledgerOn(db().pool, budgets);
 
   it('charges a commit above its reservation that still fits, without calling it an overrun', async () => {
-    const n = names();
+    const n = budgetNames();
     const budget = ledger({ teams: { [n.team]: 50 } });
     await budget.reserve(n.key(1), { user: n.user, team: n.team, org: 'org' }, 1, NOV);
     const result = await budget.commit(n.key(1), 3, NOV);
@@ -34,7 +25,7 @@ describeEachDatabase('budget overruns', (db) => {
 
   describe('record (the default)', () => {
     it('charges what the operation cost, past the limit, and reports the overrun and the levels it broke', async () => {
-      const n = names();
+      const n = budgetNames();
       const budget = ledger({ teams: { [n.team]: 50 }, users: { [n.user]: 10_000 } });
       await budget.reserve(n.key(1), { user: n.user, team: n.team, org: 'org' }, 1, NOV);
       const result = await budget.commit(n.key(1), 5000, NOV);
@@ -54,7 +45,7 @@ describeEachDatabase('budget overruns', (db) => {
     });
 
     it('marks an overrun alerted once', async () => {
-      const n = names();
+      const n = budgetNames();
       const budget = ledger({ users: { [n.user]: 1 } });
       await budget.reserve(n.key(1), { user: n.user, org: 'org' }, 1, NOV);
       await budget.commit(n.key(1), 2, NOV);
@@ -66,7 +57,7 @@ describeEachDatabase('budget overruns', (db) => {
 
   describe('refuse', () => {
     it('charges only the reservation and leaves the excess unpaid until someone adjusts it', async () => {
-      const n = names();
+      const n = budgetNames();
       const budget = ledger({ overrun: 'refuse', teams: { [n.team]: 50 } });
       await budget.reserve(n.key(1), { user: n.user, team: n.team, org: 'org' }, 1, NOV);
       const result = await budget.commit(n.key(1), 5000, NOV);
@@ -82,7 +73,7 @@ describeEachDatabase('budget overruns', (db) => {
 
   it.each([['record', 60, 5], ['refuse', 50, 5]] as const)(
     'rechecks each excess atomically under 20 parallel commits (%s)', async (overrun, spent, overruns) => {
-      const n = names();
+      const n = budgetNames();
       const budget = ledger({ overrun, teams: { [n.team]: 50 } });
       const entities = (i: number): BudgetEntities => ({ user: `${n.user}-${i}`, team: n.team, org: 'org' });
       await Promise.all(Array.from({ length: 20 }, (_, i) => budget.reserve(n.key(i), entities(i), 1, NOV)));
