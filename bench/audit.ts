@@ -18,20 +18,18 @@
  *          --seconds 5 (per append cell)  --out bench/results/audit.json  --skip-pglite
  */
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import type pg from 'pg';
 import {
   AuditTrail, auditKeyId, sealAuditEntry, signCheckpoint, signEntryHashes, type AuditEntry, type AuditEntryInput, type PreparedAuditEntry,
 } from '../src/audit/index.js';
 import type { ServiceKey } from '../src/keys.js';
 import { logger } from '../src/log.js';
-import { connectDatabase, redactUrl } from '../src/store/connect.js';
-import { startEmbeddedDatabase } from '../src/store/embedded.js';
+import { redactUrl } from '../src/store/connect.js';
 import { runMigrations } from '../src/store/migrate.js';
-import { freshPgliteDataDir } from '../test/support/pgliteTemplate.js';
+import { openPgliteBench, openPostgresBench, type BenchDatabase } from './database.js';
 
 logger.level = process.env.TOLLGATE_LOG_LEVEL ?? 'warn';
 
@@ -51,55 +49,7 @@ const FILL_BATCH = 5_000;
 const CHECKPOINT_EVERY = 1_000;
 const GOALS = { queryMs: 100, appendsPerSec: 2_000, verifySeconds: 10 };
 
-interface Database {
-  kind: 'pglite' | 'postgres';
-  pool: pg.Pool;
-  newPool(max: number): pg.Pool;
-  close(): Promise<void>;
-}
-
-async function openPglite(): Promise<Database> {
-  const dataDir = await freshPgliteDataDir();
-  const embedded = await startEmbeddedDatabase({ dataDir, port: 0 });
-  const pools: pg.Pool[] = [];
-  const newPool = (max: number) => {
-    const pool = connectDatabase(embedded.url, { max });
-    pools.push(pool);
-    return pool;
-  };
-  return {
-    kind: 'pglite',
-    pool: newPool(16),
-    newPool,
-    async close() {
-      await Promise.all(pools.map((pool) => pool.end()));
-      await embedded.close();
-      rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
-}
-
-async function openPostgres(url: string): Promise<Database> {
-  const schema = `bench_${randomBytes(5).toString('hex')}`;
-  const admin = connectDatabase(url, { max: 1 });
-  await admin.query(`CREATE SCHEMA ${schema}`);
-  const pools: pg.Pool[] = [];
-  const newPool = (max: number) => {
-    const pool = connectDatabase(url, { max, options: `-c search_path=${schema}` });
-    pools.push(pool);
-    return pool;
-  };
-  return {
-    kind: 'postgres',
-    pool: newPool(16),
-    newPool,
-    async close() {
-      await Promise.all(pools.map((pool) => pool.end()));
-      await admin.query(`DROP SCHEMA ${schema} CASCADE`);
-      await admin.end();
-    },
-  };
-}
+type Database = BenchDatabase;
 
 function serviceKey(): ServiceKey {
   const { privateKey, publicKey } = generateKeyPairSync('ed25519');
@@ -319,8 +269,8 @@ async function main() {
   const skipped: string[] = [];
   const postgresUrl = process.env.TEST_DATABASE_URL || process.env.DATABASE_URL;
   const plans: Array<[() => Promise<Database>, number]> = [];
-  if (!args['skip-pglite']) plans.push([openPglite, Number(args['pglite-entries'])]);
-  if (postgresUrl) plans.push([() => openPostgres(postgresUrl), Number(args.entries)]);
+  if (!args['skip-pglite']) plans.push([openPgliteBench, Number(args['pglite-entries'])]);
+  if (postgresUrl) plans.push([() => openPostgresBench(postgresUrl), Number(args.entries)]);
   else skipped.push('postgres: skipped, set TEST_DATABASE_URL or DATABASE_URL to include it');
   for (const [open, total] of plans) {
     const db = await open();

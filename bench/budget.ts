@@ -18,7 +18,7 @@
  * Options: --seconds 2.5 (timed per cell, after a short warm-up)   --out bench/results/budget.json
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -27,10 +27,9 @@ import { BudgetLedger } from '../src/budget/ledger.js';
 import type { BudgetEntities } from '../src/budget/types.js';
 import { parseConfig } from '../src/config.js';
 import { logger } from '../src/log.js';
-import { connectDatabase, redactUrl } from '../src/store/connect.js';
-import { startEmbeddedDatabase } from '../src/store/embedded.js';
+import { redactUrl } from '../src/store/connect.js';
 import { runMigrations } from '../src/store/migrate.js';
-import { freshPgliteDataDir } from '../test/support/pgliteTemplate.js';
+import { openPgliteBench, openPostgresBench, type BenchDatabase } from './database.js';
 
 // Migration and start-up lines would interleave with the table.
 logger.level = process.env.TOLLGATE_LOG_LEVEL ?? 'warn';
@@ -58,42 +57,7 @@ interface Cell {
   samples: number;
 }
 
-interface Database {
-  kind: Cell['database'];
-  pool: pg.Pool;
-  close(): Promise<void>;
-}
-
-async function openPglite(): Promise<Database> {
-  const dataDir = await freshPgliteDataDir();
-  const embedded = await startEmbeddedDatabase({ dataDir, port: 0 });
-  const pool = connectDatabase(embedded.url, { max: 16 });
-  return {
-    kind: 'pglite',
-    pool,
-    async close() {
-      await pool.end();
-      await embedded.close();
-      rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
-}
-
-async function openPostgres(url: string): Promise<Database> {
-  const schema = `bench_${randomBytes(5).toString('hex')}`;
-  const admin = connectDatabase(url, { max: 1 });
-  await admin.query(`CREATE SCHEMA ${schema}`);
-  const pool = connectDatabase(url, { max: 16, options: `-c search_path=${schema}` });
-  return {
-    kind: 'postgres',
-    pool,
-    async close() {
-      await pool.end();
-      await admin.query(`DROP SCHEMA ${schema} CASCADE`);
-      await admin.end();
-    },
-  };
-}
+type Database = BenchDatabase;
 
 const users = Array.from({ length: 16 }, (_, i) => `bench-user-${i}`);
 const teams = Array.from({ length: 4 }, (_, i) => `bench-team-${i}`);
@@ -179,8 +143,8 @@ async function main() {
   const skipped: string[] = [];
   const consistency: string[] = [];
   const postgresUrl = process.env.TEST_DATABASE_URL || process.env.DATABASE_URL;
-  const openers: Array<[string, () => Promise<Database>]> = [['pglite', openPglite]];
-  if (postgresUrl) openers.push([`postgres (${redactUrl(postgresUrl)})`, () => openPostgres(postgresUrl)]);
+  const openers: Array<[string, () => Promise<Database>]> = [['pglite', openPgliteBench]];
+  if (postgresUrl) openers.push([`postgres (${redactUrl(postgresUrl)})`, () => openPostgresBench(postgresUrl)]);
   else skipped.push('postgres: skipped, set TEST_DATABASE_URL or DATABASE_URL to include it');
 
   for (const [label, open] of openers) {
