@@ -10,7 +10,7 @@ const client = await GovernanceClient.connect(loadConfig(process.env.TOLLGATE_CO
 try {
   const state = await runReportGraph({
     client,
-    onAwaitingApproval: (node, view) => console.log(`\n${node} is waiting for a manager. In another terminal run:\n  npx tollgate approvals approve ${view.id} --as alice --note "fine"\n`),
+    onAwaitingApproval: (node, view) => console.log(`\n${node} is waiting for a manager. In another terminal run:\n  TOLLGATE_TOKEN=<alice's token> npx tollgate approvals approve ${view.id} --note "fine"\n`),
   }, `report-${Date.now().toString(36)}`);
   for (const line of state.log) console.log(line);
   console.log(`published via ${state.published}: ${state.summary}`);

@@ -340,8 +340,9 @@ function describeRequest(title: string, input: ApprovalMessageInput, approvers: 
     lines.push(`  Context:    ${json.length > 2000 ? `${json.slice(0, 1999)}…` : json}`);
   }
   lines.push(`  Temporal:   ${temporalWorkflowUrl(input.temporal, input.operationId)}`);
-  lines.push(`  Approve:    tollgate approvals approve ${id} --as <identifier>`);
-  lines.push(`  Reject:     tollgate approvals reject ${id} --as <identifier> --note "..."`);
+  // The approver is whoever the token names (`tollgate approvers token create IDENT` makes one).
+  lines.push(`  Approve:    TOLLGATE_TOKEN=<your approver token> tollgate approvals approve ${id}`);
+  lines.push(`  Reject:     TOLLGATE_TOKEN=<your approver token> tollgate approvals reject ${id} --note "..."`);
   const names = approvers.map((approver) => approver.identifier).filter((name) => name !== subject.identifier);
   if (names.length) lines.push(`  Approvers:  ${names.join(', ')}`);
   return `${lines.join('\n')}\n`;

@@ -23,8 +23,10 @@ describe('ConsoleNotifier', () => {
     expect(ref).toEqual({ channel: 'console', ts: '1700000000.000001' });
     const text = out.join('');
     expect(text).toContain('agent-7 (roles: analyst, agent; tenant: acme) wants to data.export on dataset://production/sales');
-    expect(text).toContain('tollgate approvals approve op-export-42 --as <identifier>');
-    expect(text).toContain('tollgate approvals reject op-export-42 --as <identifier> --note "..."');
+    // The identity is the approver token's: the CLI has no flag that names one.
+    expect(text).toContain('TOLLGATE_TOKEN=<your approver token> tollgate approvals approve op-export-42');
+    expect(text).toContain('TOLLGATE_TOKEN=<your approver token> tollgate approvals reject op-export-42 --note "..."');
+    expect(text).not.toContain('--as');
     expect(text).toContain('http://localhost:8233/namespaces/default/workflows/op-export-42');
     expect(text).toContain('Approvers:  alice\n');
     expect(text).toContain('"token":"[REDACTED]"');
