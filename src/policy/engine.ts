@@ -1,14 +1,19 @@
 import { anyMatches, compilePolicySet, subjectAndConstraintsHold, type CompiledPolicySet } from './compile.js';
 import { PolicyApprovalRequiredError, PolicyViolationError } from './errors.js';
 import { explainRequest, type PolicyExplanation } from './explain.js';
+import { isValidatedPolicySet, parsePolicySet } from './schema.js';
 import { PolicyEffect, type PolicyDecision, type PolicyRequest, type PolicySet } from './types.js';
 
 /** Compiles a PolicySet once; evaluate is synchronous and allocation-free on warm paths. */
 export class PolicyEngine {
   readonly compiled: CompiledPolicySet;
 
-  constructor(readonly policySet: PolicySet) {
-    this.compiled = compilePolicySet(policySet);
+  readonly policySet: PolicySet;
+
+  /** A set from parsePolicySet/loadPolicySet is used as is; any other object is validated first (PolicyValidationError). */
+  constructor(policySet: PolicySet) {
+    this.policySet = isValidatedPolicySet(policySet) ? policySet : parsePolicySet(policySet);
+    this.compiled = compilePolicySet(this.policySet);
   }
 
   get version(): string {

@@ -179,12 +179,23 @@ export function subjectPatternProblem(pattern: string): string | null {
   }
 }
 
+/**
+ * Sets this module produced: the engine trusts these and validates anything else, so a plain
+ * object from JavaScript gets the same checks (and defaults) as a file. The engine compiles a set
+ * when it is constructed, so a later change to the object cannot reach its decisions.
+ */
+const validated = new WeakSet<PolicySet>();
+
+export const isValidatedPolicySet = (set: PolicySet): boolean => validated.has(set);
+
 /** Validate issues without throwing; used by loadPolicySet to attach line numbers. */
 export function validatePolicySet(input: unknown): { set?: PolicySet; issues: LocatedIssue[] } {
   const parsed = PolicySetSchema.safeParse(input);
   const issues = [...(parsed.success ? [] : zodIssues(input, parsed.error)), ...semanticIssues(input)];
   if (issues.length > 0) return { issues };
-  return { set: parsed.data as PolicySet, issues };
+  const set = parsed.data as PolicySet;
+  validated.add(set);
+  return { set, issues };
 }
 
 /** Validate a plain (JSON-shaped) object and return the PolicySet, or throw PolicyValidationError. */

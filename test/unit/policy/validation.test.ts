@@ -332,3 +332,24 @@ describe('loadPolicySet', () => {
     expect(issues[0].line).toBe(5);
   });
 });
+
+describe('new PolicyEngine(plain object)', () => {
+  it('validates a set that did not come through parsePolicySet, with the same messages', () => {
+    const raw = { name: 'js', rules: [{ name: 'r', effect: 'alow', actions: ['data:read'] }] } as never;
+    const issues = issuesOf(() => new PolicyEngine(raw));
+    expect(issues[0]).toMatchObject({ path: 'rules[0].effect' });
+    expect(issues[0].message).toContain('did you mean "allow"');
+  });
+
+  it('refuses a bad glob and a missing name from JavaScript too', () => {
+    expect(issuesOf(() => new PolicyEngine({ name: 'js', rules: [{ name: 'r', effect: 'deny', resources: ['[a'] }] } as never))[0].path).toBe('rules[0].resources[0]');
+    expect(issuesOf(() => new PolicyEngine({ rules: [] } as never))[0].path).toBe('name');
+  });
+
+  it('accepts what parsePolicySet returned, and a valid plain object, alike', () => {
+    const plain = { name: 'js', rules: [{ name: 'r', effect: 'allow', actions: ['data:read'] }] };
+    const request = { subject: { identifier: 'u' }, action: 'data:read', resource: 'x' };
+    expect(new PolicyEngine(plain as never).evaluate(request).rule).toBe('r');
+    expect(new PolicyEngine(parsePolicySet(plain)).version).toBe(new PolicyEngine(plain as never).version);
+  });
+});
