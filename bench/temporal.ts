@@ -11,6 +11,8 @@
  *    default worker options and with workerTuning.
  * The main server runs temporal-config/dynamicconfig.yaml and the bare worker temporal-config/tuning.ts;
  * `--stock` runs the main server and bare worker as they were before that tuning (the "before").
+ * `--postgres=URL` runs the service on a fresh database on that Postgres server (dropped after)
+ * instead of embedded PGlite, which shares the worker's event loop: the production shape.
  * Writes bench/results/temporal.json (or temporal-stock.json).
  */
 import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
@@ -31,6 +33,7 @@ import { superviseProcess } from '../temporal-config/serverProcess.js';
 import { clientStartOptions, workerTuning } from '../temporal-config/tuning.js';
 import { readSecrets } from '../src/config.js';
 import { logger } from '../src/log.js';
+import { connectDatabase } from '../src/store/connect.js';
 import { startService } from '../src/service/service.js';
 import { OperationRegistry } from '../src/operation/registry.js';
 import { bareDecisionSignal, bareDecisionUpdate } from './workflows/bare.js';
@@ -49,6 +52,7 @@ for (const key of Object.keys(STOCK_DYNAMIC_CONFIG)) {
 
 const args = new Set(process.argv.slice(2));
 const stock = args.has('--stock');
+const postgresUrl = [...args].find((arg) => arg.startsWith('--postgres='))?.slice('--postgres='.length);
 const N = Number(process.env.BENCH_TEMPORAL_OPS ?? 100);
 const SIGNING_SECRET = 'bench-signing-secret';
 // @temporalio/proto is CommonJS: no named ESM exports.
@@ -211,6 +215,10 @@ const EVENT_NAMES: Record<number, string> = {
   [EventType.EVENT_TYPE_MARKER_RECORDED]: 'marker (local activity)',
   [EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES]: 'search attributes',
   [EventType.EVENT_TYPE_WORKFLOW_PROPERTIES_MODIFIED]: 'properties modified',
+  [EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED]: 'update accepted',
+  [EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED]: 'update completed',
+  [EventType.EVENT_TYPE_TIMER_STARTED]: 'timer started',
+  [EventType.EVENT_TYPE_TIMER_CANCELED]: 'timer cancelled',
 };
 
 /** Median time between consecutive history events of the same shape: which hop waits. */
@@ -231,6 +239,21 @@ async function hops(handles: WorkflowHandle[]): Promise<Array<{ hop: string; p50
   return [...byHop].map(([hop, samples]) => ({ hop, p50: quantile([...samples].sort((a, b) => a - b), 0.5) }));
 }
 
+/** A database of its own on a Postgres server, for one run. */
+async function freshPostgresDatabase(serverUrl: string, name: string): Promise<{ url: string; drop(): Promise<void> }> {
+  const admin = connectDatabase(serverUrl, { max: 1 });
+  await admin.query(`CREATE DATABASE ${name}`);
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      await admin.query(`DROP DATABASE ${name} WITH (FORCE)`);
+      await admin.end();
+    },
+  };
+}
+
 quietTemporalRuntime();
 // The service logs every click and decision at info; the table is what this prints.
 logger.level = process.env.TOLLGATE_LOG_LEVEL ?? 'warn';
@@ -238,12 +261,13 @@ const rows: Row[] = [];
 const mainServer: Row['server'] = stock ? 'stock' : 'tuned';
 const main = await benchServer(stock ? STOCK_DYNAMIC_CONFIG : {});
 const runId = Date.now().toString(36);
+const benchDatabase = postgresUrl ? await freshPostgresDatabase(postgresUrl, `tollgate_bench_${runId}`) : undefined;
 const fake = await FakeSlack.start();
 const config = await testConfig(WORKFLOW_TEST_POLICY, {
   address: main.server.address,
   approvers: TEST_APPROVERS,
   slack: { apiUrl: fake.apiUrl, approvalChannel: 'C0BENCH' },
-  database: { dataDir: await mkdtemp(join(tmpdir(), 'tollgate-bench-db-')), embeddedPort: await findFreePort() },
+  database: benchDatabase ? { url: benchDatabase.url } : { dataDir: await mkdtemp(join(tmpdir(), 'tollgate-bench-db-')), embeddedPort: await findFreePort() },
   server: { port: 0 },
 });
 config.secrets = readSecrets({ SLACK_BOT_TOKEN: 'xoxb-bench', SLACK_SIGNING_SECRET: SIGNING_SECRET });
@@ -298,6 +322,10 @@ const decide = add('governed decide Update → completion', 'sequential', await 
   await handle.result();
   return performance.now() - t0;
 }));
+
+// From the Update on: what a decided run does before it completes.
+const decideHops = (await hops(Array.from({ length: N / 2 }, (_, i) => client.temporal.workflow.getHandle(`bench-decide-${runId}-${i}`))))
+  .filter(({ hop }, index, all) => index >= all.findIndex((entry) => entry.hop.includes('update accepted')));
 
 add('signed Slack click → completion', 'sequential', await sequentialSamples(N / 2, async (i) => {
   const id = `bench-click-${runId}-${i}`;
@@ -368,6 +396,8 @@ for (const r of rows) {
 }
 console.log(`\nwhere a governed allow-path run waits (${mainServer} server; p50 ms between history events):`);
 for (const { hop, p50 } of governedHops) console.log(`  ${hop.padEnd(50)} ${pad(p50.toFixed(1), 6)}`);
+console.log('\nwhere a governed run spends its time once the decide Update arrives (p50 ms between history events):');
+for (const { hop, p50 } of decideHops) console.log(`  ${hop.padEnd(50)} ${pad(p50.toFixed(1), 6)}`);
 for (const [side, table] of Object.entries(floor)) {
   console.log(`\nwhere a bare one-activity run waits (${side} server; p50 ms between history events):`);
   for (const { hop, p50 } of table) console.log(`  ${hop.padEnd(50)} ${pad(p50.toFixed(1), 6)}`);
@@ -382,7 +412,7 @@ await mkdir(new URL('./results/', import.meta.url), { recursive: true });
 await writeFile(new URL(`./results/${stock ? 'temporal-stock' : 'temporal'}.json`, import.meta.url), JSON.stringify({
   date: new Date().toISOString(), node: process.version, cpu: cpus()[0]?.model, cores: cpus().length, temporal: temporalVersion,
   mainServer, dynamicConfig: { tuned: TUNED, stock: { ...TUNED, ...STOCK_DYNAMIC_CONFIG } }, workerTuning,
-  rows, floorHops: floor, governedHops, governedOverBareP50: ratio, interleavedGovernedOverBareP50: blockRatio,
+  rows, floorHops: floor, governedHops, decideHops, governedOverBareP50: ratio, interleavedGovernedOverBareP50: blockRatio,
   goals: {
     governedOverBare: { target: 1.5, value: ratio, met: ratio <= 1.5 },
     governedOverBareThroughput: { target: 0.9, value: throughputRatio, met: throughputRatio >= 0.9 },
@@ -397,3 +427,4 @@ await fake.close();
 await main.native.close();
 await main.connection.close();
 await main.server.stop();
+await benchDatabase?.drop();
