@@ -325,7 +325,8 @@ const decide = add('governed decide Update → completion', 'sequential', await 
 
 // From the Update on: what a decided run does before it completes.
 const decideHops = (await hops(Array.from({ length: N / 2 }, (_, i) => client.temporal.workflow.getHandle(`bench-decide-${runId}-${i}`))))
-  .filter(({ hop }, index, all) => index >= all.findIndex((entry) => entry.hop.includes('update accepted')));
+  .filter(({ hop }, _, all) => parseInt(hop, 10) >= parseInt(all.find((entry) => entry.hop.includes('update accepted'))?.hop ?? '0', 10))
+  .sort((a, b) => parseInt(a.hop, 10) - parseInt(b.hop, 10));
 
 add('signed Slack click → completion', 'sequential', await sequentialSamples(N / 2, async (i) => {
   const id = `bench-click-${runId}-${i}`;
