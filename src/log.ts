@@ -11,8 +11,9 @@ import pino from 'pino';
 import pinoPretty from 'pino-pretty';
 import { redact, redactString } from './redact.js';
 
-export const LOG_FORMATS = ['pretty', 'json'] as const;
-export type LogFormat = (typeof LOG_FORMATS)[number];
+import { LOG_FORMATS, type LogFormat } from './logFormats.js';
+
+export { LOG_FORMATS, type LogFormat };
 
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 

@@ -4,14 +4,17 @@
 //
 // TEMPORAL_CLI_PATH wins. Otherwise the CLI is built from source with `go install`, pinned to
 // v1.5.1 because later releases carry a `replace` directive in go.mod, which `go install pkg@version`
-// refuses. The binary lands in <project>/.tollgate/tools/bin and is reused while it reports 1.5.1.
+// refuses. The binary lands in <project>/.tollgate/tools/bin in a clone (a per-user cache,
+// ~/.cache/tollgate/tools, for an installed package; TOLLGATE_TOOLS_DIR overrides) and is reused
+// while it reports 1.5.1.
 //
 // `--server` does the same for a real (non-dev) Temporal server and its SQL schema tool, pinned to
 // the server release that CLI embeds, and prints their paths as JSON (see ensureTemporalServer).
 
 import { spawn } from 'node:child_process';
-import { constants as fsConstants, realpathSync } from 'node:fs';
+import { constants as fsConstants, existsSync, realpathSync } from 'node:fs';
 import { access, chmod, cp, mkdir, mkdtemp, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -31,7 +34,17 @@ const FALLBACK_GO = '/usr/local/go/bin/go';
 const EXE = process.platform === 'win32' ? '.exe' : '';
 
 const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const TOOLS_DIR = join(PROJECT_ROOT, '.tollgate', 'tools');
+/**
+ * A clone keeps its tools beside it (.tollgate/tools); an installed package (node_modules, or a
+ * build in dist/) must not write into itself, so it uses a per-user cache shared by projects.
+ */
+function toolsDirectory() {
+  if (process.env.TOLLGATE_TOOLS_DIR) return resolve(process.env.TOLLGATE_TOOLS_DIR);
+  if (existsSync(join(PROJECT_ROOT, '.git'))) return join(PROJECT_ROOT, '.tollgate', 'tools');
+  const cache = process.env.XDG_CACHE_HOME || join(homedir(), process.platform === 'darwin' ? 'Library/Caches' : '.cache');
+  return join(cache, 'tollgate', 'tools');
+}
+const TOOLS_DIR = toolsDirectory();
 const BIN_DIR = join(TOOLS_DIR, 'bin');
 const LOCK_DIR = join(TOOLS_DIR, 'install.lock');
 // The schema files travel with the binaries: the Go module cache they come from may be cleaned.

@@ -4,8 +4,9 @@ import { ZodError } from 'zod';
 import { TollgateInputError } from '../errors.js';
 import { PolicyValidationError, formatIssue } from '../policy/index.js';
 
-/** Exit codes from DESIGN.md. */
-export const EXIT = { ok: 0, outcome: 1, badInput: 2, unreachable: 3 } as const;
+import { EXIT } from './exitCodes.js';
+
+export { EXIT };
 
 /** Thrown by commands to end with a given code after printing what they had to say. */
 export class CliExit extends Error {

@@ -1,12 +1,10 @@
 import type { Command } from 'commander';
-import { AuditTrail } from '../audit/index.js';
 import { DURATION_HINT, isDuration, parseDuration } from '../duration.js';
 import { TollgateInputError } from '../errors.js';
-import { whatIf, type WhatIfReport } from '../patterns/whatIf.js';
+import type { WhatIfReport } from '../patterns/whatIf.js';
 import { PolicyEngine } from '../policy/engine.js';
 import { loadPolicySet } from '../policy/load.js';
 import { CliExit, EXIT, printJson } from './io.js';
-import { withStore } from './context.js';
 
 /** `--since 7d` or an ISO time. */
 const pointInTime = (flag: string) => (value: string): Date => {
@@ -38,6 +36,8 @@ export function registerPolicyDiffCommand(policy: Command): void {
     .option('--json', 'print one JSON document')
     .action(async (candidate: string, options, command: Command) => {
       const engine = new PolicyEngine(loadPolicySet(candidate));
+      // The audit trail and the replay are this command's alone: imported when it runs.
+      const [{ AuditTrail }, { whatIf }, { withStore }] = await Promise.all([import('../audit/index.js'), import('../patterns/whatIf.js'), import('./context.js')]);
       await withStore(command, async (store) => {
         const entries = await new AuditTrail(store.pool).query({
           type: 'policy_decision', since: options.since ?? new Date(Date.now() - parseDuration('7d')), ...(options.until ? { until: options.until } : {}),

@@ -1,3 +1,6 @@
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker, bundleWorkflowCode, type NativeConnection, type WorkflowBundle } from '@temporalio/worker';
 import { workerRuntime, type WorkerRuntime } from '../temporal/workerRuntime.js';
@@ -18,16 +21,25 @@ import { openAuditTrail, type AuditTrail } from '../audit/index.js';
 import { workerTuning } from '../../temporal-config/tuning.js';
 import { loadDecisionKey, type ServiceKey } from '../keys.js';
 
-export const WORKFLOWS_PATH = fileURLToPath(new URL('../../workflows/index.ts', import.meta.url));
+// `.ts` from a clone (tsx), `.js` from dist/: the workflows sit beside this module's own tree.
+const EXTENSION = extname(fileURLToPath(import.meta.url));
+export const WORKFLOWS_PATH = fileURLToPath(new URL(`../../workflows/index${EXTENSION}`, import.meta.url));
+/** Written by `npm run build` (scripts/build.mjs): an installed package starts without bundling. */
+export const PREBUILT_WORKFLOW_BUNDLE = fileURLToPath(new URL('../../workflows/bundle.js', import.meta.url));
+
+/** What the bundler is given; the build's prebuilt bundle is made from the same options. */
+export const workflowBundleOptions = () => ({
+  workflowsPath: WORKFLOWS_PATH,
+  workflowInterceptorModules: [WORKFLOW_LOG_INTERCEPTORS],
+  logger: temporalLogger({ log: logger.child({ component: 'workflow-bundler' }) }),
+});
 
 let bundle: Promise<WorkflowBundle> | undefined;
 /** Bundling the workflow code takes seconds; do it once per process and share it between workers. */
 export function workflowBundle(): Promise<WorkflowBundle> {
-  bundle ??= bundleWorkflowCode({
-    workflowsPath: WORKFLOWS_PATH,
-    workflowInterceptorModules: [WORKFLOW_LOG_INTERCEPTORS],
-    logger: temporalLogger({ log: logger.child({ component: 'workflow-bundler' }) }),
-  });
+  bundle ??= EXTENSION === '.js' && existsSync(PREBUILT_WORKFLOW_BUNDLE)
+    ? readFile(PREBUILT_WORKFLOW_BUNDLE, 'utf8').then((code) => ({ code }))
+    : bundleWorkflowCode(workflowBundleOptions());
   return bundle;
 }
 
