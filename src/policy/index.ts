@@ -9,4 +9,5 @@ export type { PolicyExplanation, ExplainStep, ExplainOutcome } from './explain.j
 export { policyVersion } from './version.js';
 export { lintPolicySet, type LintFinding, type LintKind } from './lint.js';
 export { PolicyRequestSchema, SubjectSchema, parsePolicyRequest } from './request.js';
+export { REQUEST_LIMITS, POLICY_LIMITS } from './limits.js';
 export { policyLineLocator } from './load.js';
