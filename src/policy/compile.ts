@@ -1,5 +1,6 @@
 import { compileGlob, type GlobMatcher } from './glob.js';
 import { jsonEqual, lookup } from './context.js';
+import { POLICY_LIMITS } from './limits.js';
 import { policyVersion } from './version.js';
 import type { PolicyConstraint, PolicyDecision, PolicyRequest, PolicyRule, PolicySet, PolicySubject } from './types.js';
 
@@ -109,7 +110,9 @@ export function compileConstraint(constraint: PolicyConstraint): CompiledConstra
   if (constraint.lte !== undefined) { const n = constraint.lte; add('lte', n, (v) => isNumber(v) && v <= n); }
   if (constraint.matches !== undefined) {
     const glob = compileGlob(constraint.matches);
-    add('matches', constraint.matches, (v) => typeof v === 'string' && glob.test(v));
+    // Context values are bounded only by the context's total size, so bound the work of one test too.
+    const longest = POLICY_LIMITS.matchesValueLength;
+    add('matches', constraint.matches, (v) => typeof v === 'string' && v.length <= longest && glob.test(v));
   }
   return { key: constraint.key, segments: constraint.key.split('.'), checks };
 }

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { didYouMean } from '../suggest.js';
 import { compileGlob, GlobSyntaxError } from './glob.js';
 import { PolicyValidationError, type PolicyIssue } from './errors.js';
+import { POLICY_LIMITS } from './limits.js';
 import { POLICY_EFFECTS, type PolicySet } from './types.js';
 
 const CONSTRAINT_TESTS = ['equals', 'notEquals', 'anyOf', 'notAnyOf', 'exists', 'gt', 'gte', 'lt', 'lte', 'matches'] as const;
@@ -140,7 +141,9 @@ function semanticIssues(input: unknown): LocatedIssue[] {
         if (typeof constraint.key === 'string' && constraint.key.split('.').some((segment) => segment === '')) {
           add(['rules', index, 'constraints', i, 'key'], `"${constraint.key}" has an empty path segment; write dotted keys like "subject.attributes.team_id"`);
         }
-        if (typeof constraint.matches === 'string') {
+        if (typeof constraint.matches === 'string' && constraint.matches.length > POLICY_LIMITS.matchesPatternLength) {
+          add(['rules', index, 'constraints', i, 'matches'], `the pattern for "${String(constraint.key)}" is ${constraint.matches.length} characters, more than the ${POLICY_LIMITS.matchesPatternLength} allowed; split it into several rules or test with anyOf`);
+        } else if (typeof constraint.matches === 'string') {
           try {
             compileGlob(constraint.matches);
           } catch (error) {
