@@ -222,9 +222,18 @@ function segmentMatcher(tokens: readonly Token[]): (value: string) => boolean {
   };
 }
 
+const SPECIAL = /[*?[\\]/;
+
 /** Compile a glob; throws GlobSyntaxError with a fix for malformed input. */
 export function compileGlob(pattern: string): GlobMatcher {
   if (pattern.length === 0) throw new GlobSyntaxError(pattern, 'a pattern must not be empty; use "*" to match everything');
+  // The two shapes most rules are made of, without tokenizing: compiling 10,000 rules is on the hot-reload path.
+  const special = pattern.search(SPECIAL);
+  if (special < 0) return { pattern, prefix: pattern, suffix: pattern, literal: pattern, test: (value) => value === pattern };
+  if (special === pattern.length - 1 && pattern[special] === '*' && special > 0) {
+    const prefix = pattern.slice(0, -1);
+    return { pattern, prefix, suffix: '', literal: null, test: (value) => value.startsWith(prefix) };
+  }
   const tokens = tokenize(pattern);
   const first = tokens[0];
   const last = tokens.at(-1)!;
