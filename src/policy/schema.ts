@@ -3,6 +3,7 @@ import { didYouMean } from '../suggest.js';
 import { compileGlob, GlobSyntaxError } from './glob.js';
 import { PolicyValidationError, type PolicyIssue } from './errors.js';
 import { POLICY_LIMITS } from './limits.js';
+import { valueAtPath } from './context.js';
 import { POLICY_EFFECTS, type PolicySet } from './types.js';
 
 const CONSTRAINT_TESTS = ['equals', 'notEquals', 'anyOf', 'notAnyOf', 'exists', 'gt', 'gte', 'lt', 'lte', 'matches'] as const;
@@ -70,19 +71,10 @@ function describeType(value: unknown): string {
   return typeof value === 'object' ? 'an object' : `${typeof value} ${JSON.stringify(value)}`;
 }
 
-function valueAt(input: unknown, segments: readonly PathSegment[]): unknown {
-  let value: unknown = input;
-  for (const segment of segments) {
-    if (value === null || typeof value !== 'object') return undefined;
-    value = (value as Record<string | number, unknown>)[segment];
-  }
-  return value;
-}
-
 function zodIssues(input: unknown, error: z.ZodError): LocatedIssue[] {
   return error.issues.flatMap((issue): LocatedIssue[] => {
     const segments = issue.path.filter((s): s is PathSegment => typeof s !== 'symbol');
-    const actual = valueAt(input, segments);
+    const actual = valueAtPath(input, segments);
     if (issue.code === 'unrecognized_keys') {
       return issue.keys.map((key) => ({
         segments: [...segments, key],
