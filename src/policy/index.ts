@@ -11,3 +11,7 @@ export { lintPolicySet, type LintFinding, type LintKind } from './lint.js';
 export { PolicyRequestSchema, SubjectSchema, parsePolicyRequest } from './request.js';
 export { REQUEST_LIMITS, POLICY_LIMITS } from './limits.js';
 export { policyLineLocator } from './load.js';
+export {
+  loadPolicyCases, runPolicyCases, runPolicyCase, PolicyCaseSchema,
+  type PolicyCase, type PolicyCases, type PolicyCaseResult, type PolicyCasesReport,
+} from './cases.js';
