@@ -260,3 +260,70 @@ export function compileGlob(pattern: string): GlobMatcher {
   }
   return { ...base, literal: null, test: segmentMatcher(tokens) };
 }
+
+/** One code point of a pattern: a literal, `?`, a class, or `*`. */
+type Atom = { kind: 'char'; code: number } | { kind: 'star' } | { kind: 'one' } | { kind: 'class'; set: CodePointClass };
+
+function atomsOf(pattern: string): Atom[] {
+  return tokenize(pattern).flatMap((token): Atom[] => {
+    if (token.kind === 'literal') return [...token.text].map((char) => ({ kind: 'char', code: char.codePointAt(0)! }));
+    if (token.kind === 'class') return [{ kind: 'class', set: token.set }];
+    return [{ kind: token.kind }];
+  });
+}
+
+function pairsOf(set: CodePointClass): Array<[number, number]> {
+  const pairs: Array<[number, number]> = [];
+  for (let i = 0; i < set.ranges.length; i += 2) pairs.push([set.ranges[i], set.ranges[i + 1]]);
+  return pairs;
+}
+
+const withinOne = ([lo, hi]: [number, number], pairs: Array<[number, number]>) => pairs.some(([l, h]) => l <= lo && hi <= h);
+const overlapsAny = ([lo, hi]: [number, number], pairs: Array<[number, number]>) => pairs.some(([l, h]) => lo <= h && l <= hi);
+
+/** Every code point `inner` matches is matched by `outer` (each range checked against one range: conservative). */
+function classWithin(inner: CodePointClass, outer: CodePointClass): boolean {
+  const mine = pairsOf(inner);
+  const theirs = pairsOf(outer);
+  if (!inner.negate) return mine.every((range) => (outer.negate ? !overlapsAny(range, theirs) : withinOne(range, theirs)));
+  // "All but mine" fits in "all but theirs" when everything outer excludes, inner excludes too.
+  return outer.negate && theirs.every((range) => withinOne(range, mine));
+}
+
+/** Does the single-character outer atom match every character the inner atom can be? */
+function atomCovers(outer: Atom, inner: Atom): boolean {
+  if (inner.kind === 'star') return false;
+  switch (outer.kind) {
+    case 'one': return true;
+    case 'char': return inner.kind === 'char' && inner.code === outer.code;
+    case 'class':
+      if (inner.kind === 'char') return inClass(outer.set, inner.code);
+      if (inner.kind === 'class') return classWithin(inner.set, outer.set);
+      return false;
+    default: return false;
+  }
+}
+
+/**
+ * Does glob `outer` match every string glob `inner` matches? Conservative: true only when that is
+ * certain, false when unsure. Used to keep an approval grant's scope within the approver's rule.
+ * Inner's atoms are aligned with outer's: an outer `*` takes any run of them, every other outer
+ * atom one inner atom that can only be characters it matches. O(|outer|·|inner|). Invalid
+ * patterns throw GlobSyntaxError.
+ */
+export function globCovers(outer: string, inner: string): boolean {
+  if (outer.length === 0 || inner.length === 0) throw new GlobSyntaxError(outer.length === 0 ? outer : inner, 'a pattern must not be empty; use "*" to match everything');
+  const a = atomsOf(outer);
+  const b = atomsOf(inner);
+  // row[j]: the outer atoms so far cover the first j inner atoms.
+  let row = new Array<boolean>(b.length + 1).fill(false);
+  row[0] = true;
+  for (const atom of a) {
+    const next = new Array<boolean>(b.length + 1).fill(false);
+    for (let j = 0; j <= b.length; j++) {
+      next[j] = atom.kind === 'star' ? row[j] || (j > 0 && next[j - 1]) : j > 0 && row[j - 1] && atomCovers(atom, b[j - 1]);
+    }
+    row = next;
+  }
+  return row[b.length];
+}

@@ -4,7 +4,7 @@ export { parsePolicySet, validatePolicySet, subjectPatternProblem } from './sche
 export { loadPolicySet, parsePolicyText } from './load.js';
 export { PolicyEngine } from './engine.js';
 export { PolicyValidationError, PolicyViolationError, PolicyApprovalRequiredError, formatIssue, type PolicyIssue } from './errors.js';
-export { compileGlob, GlobSyntaxError, type GlobMatcher } from './glob.js';
+export { compileGlob, globCovers, GlobSyntaxError, type GlobMatcher } from './glob.js';
 export type { PolicyExplanation, ExplainStep, ExplainOutcome } from './explain.js';
 export { policyVersion } from './version.js';
 export { lintPolicySet, type LintFinding, type LintKind } from './lint.js';
