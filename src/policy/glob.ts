@@ -183,6 +183,14 @@ function matchBackward(parts: readonly Part[], value: string, pos: number, lower
 /** Leftmost match of a middle segment within [pos, limit): its end position, or -1. */
 function findForward(parts: readonly Part[], value: string, pos: number, limit: number): number {
   const head = parts[0].kind === TEXT ? parts[0].text : null;
+  // Text inside the segment that no longer occurs ends the search at once instead of after trying
+  // every position: `*????b*` on 10,000 characters without a `b` took 3 ms per test.
+  for (let i = 1; i < parts.length; i++) {
+    if (parts[i].kind === TEXT) {
+      const at = value.indexOf(parts[i].text, pos);
+      if (at < 0 || at + parts[i].text.length > limit) return -1;
+    }
+  }
   while (pos < limit) {
     // A segment that starts with text can jump straight to where that text occurs.
     if (head !== null) {
