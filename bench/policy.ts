@@ -1,8 +1,12 @@
 /**
  * `npm run bench:policy`: Tollgate's policy engine against @cedar-policy/cedar-wasm and casbin on
- * the same requests, at 20, 1,000 and 10,000 rules. What is measured and how: bench/README.md.
+ * the same requests, at 20, 1,000 and 10,000 rules (and 100,000 on request), then the worst case:
+ * 10,000-character adversarial resources against the enterprise preset, and adversarial globs.
+ * What is measured and how: bench/README.md.
  *
- * Options: --sizes 20,1000,10000   --requests 10000   --budget-ms 4000 (per engine per size)
+ * Options: --sizes 20,1000,10000,100000   --requests 10000   --budget-ms 4000 (per engine per size)
+ *          --peers-max-rules 10000 (Cedar and casbin take minutes to set up and seconds per decision
+ *            above this; larger sizes run Tollgate alone and say so)
  *          --full-agreement (check every request against the peers at every size; slow)
  *          --out bench/results/policy.json
  */
@@ -17,6 +21,7 @@ import { casbinEngine } from './peers/casbin.js';
 import { cedarEngine } from './peers/cedar.js';
 import type { DecisionEngine } from './peers/engine.js';
 import { tollgateEngine } from './peers/tollgate.js';
+import { ADVERSARIAL_GLOBS, WORST_CASE_LENGTH, enterpriseWorstCase, measureAdversarialGlobs, worstCaseRequests, type GlobFigures } from './policyWorstCase.js';
 
 const now = process.hrtime.bigint;
 
@@ -130,12 +135,20 @@ const { values: options } = parseArgs({
     requests: { type: 'string', default: '10000' },
     'budget-ms': { type: 'string', default: '4000' },
     'full-agreement': { type: 'boolean', default: false },
+    'peers-max-rules': { type: 'string', default: '10000' },
     out: { type: 'string', default: 'bench/results/policy.json' },
   },
 });
 const sizes = options.sizes.split(',').map(Number);
 const requestCount = Number(options.requests);
 const budgetMs = Number(options['budget-ms']);
+const peersMaxRules = Number(options['peers-max-rules']);
+for (const [flag, value] of [['--sizes', sizes], ['--requests', [requestCount]], ['--budget-ms', [budgetMs]], ['--peers-max-rules', [peersMaxRules]]] as const) {
+  if (value.some((n) => !Number.isFinite(n) || n <= 0)) {
+    process.stderr.write(`${flag}: expected positive numbers, got ${JSON.stringify(options[flag.slice(2) as keyof typeof options])}\n`);
+    process.exit(2);
+  }
+}
 
 interface SizeResult {
   rules: number;
@@ -143,9 +156,11 @@ interface SizeResult {
   units: Record<string, number>;
   setupMs: Record<string, number>;
   agreement: AgreementReport;
-  cedarEvaluationErrors: number;
+  /** Peers left out at this size (--peers-max-rules), with why. */
+  peersSkipped: string | null;
+  cedarEvaluationErrors: number | null;
   tollgateFirstPassUsPerDecision: number;
-  engines: Record<string, Figures & { speedupVsCedar: number }>;
+  engines: Record<string, Figures & { speedupVsCedar: number | null }>;
 }
 
 const fmt = (value: number, digits = 0) => value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
@@ -161,13 +176,16 @@ for (const rules of sizes) {
   const workload = generateWorkload({ rules, requests: requestCount });
   const set = parsePolicySet(workload.policy);
   const tollgate = tollgateEngine(set, workload.requests);
-  const cedar = cedarEngine(set, workload.requests);
-  const casbin = await casbinEngine(set, workload.directory, workload.requests);
-  const engines: DecisionEngine[] = [tollgate, cedar, casbin];
+  const withPeers = rules <= peersMaxRules;
+  const cedar = withPeers ? cedarEngine(set, workload.requests) : null;
+  const casbin = withPeers ? await casbinEngine(set, workload.directory, workload.requests) : null;
+  const peers = [cedar, casbin].filter((e): e is NonNullable<typeof e> => e !== null);
+  const engines: DecisionEngine[] = [tollgate, ...peers];
+  const peersSkipped = withPeers ? null : `cedar-wasm and casbin not run at ${rules} rules (above --peers-max-rules ${peersMaxRules}): their setup and decisions take minutes there`;
 
   const stride = agreementStride(rules, workload.requests.length, options['full-agreement']);
   const agreementStart = Date.now();
-  const agreement = checkAgreement(tollgate, [cedar, casbin], stride);
+  const agreement = checkAgreement(tollgate, peers, stride);
   const agreementSeconds = (Date.now() - agreementStart) / 1e3;
   // A fresh engine's first pass over every request, after the agreement check has warmed the JIT:
   // its candidate index caches are still empty, so this is the cost of values never seen before.
@@ -177,10 +195,12 @@ for (const rules of sizes) {
   const tollgateFirstPassUsPerDecision = Number(now() - firstPassStart) / 1e3 / fresh.requestCount;
   const { allow, denyByRule, denyByDefault } = agreement.decisions;
   log();
-  log(`${fmt(rules)} rules: ${fmt(cedar.policyUnits)} Cedar policies, ${fmt(casbin.policyUnits)} casbin p lines; setup tollgate ${fmt(tollgate.setupMs, 1)} ms, cedar ${fmt(cedar.setupMs, 1)} ms, casbin ${fmt(casbin.setupMs, 1)} ms`);
+  log(peers.length
+    ? `${fmt(rules)} rules: ${fmt(cedar!.policyUnits)} Cedar policies, ${fmt(casbin!.policyUnits)} casbin p lines; setup (compile) tollgate ${fmt(tollgate.setupMs, 1)} ms, cedar ${fmt(cedar!.setupMs, 1)} ms, casbin ${fmt(casbin!.setupMs, 1)} ms`
+    : `${fmt(rules)} rules: setup (compile) tollgate ${fmt(tollgate.setupMs, 1)} ms; NOTE ${peersSkipped}`);
   log(`  agreement over ${fmt(agreement.checked)} of ${fmt(agreement.requests)} requests${stride > 1 ? ` (every ${stride}th)` : ''}, ${agreementSeconds.toFixed(1)} s: ` +
     `tollgate allow ${fmt(allow)} / deny by rule ${fmt(denyByRule)} / default deny ${fmt(denyByDefault)}; ` +
-    agreement.peers.map((p) => `${p.engine} ${agreementPercent(p).toFixed(2)}%${p.rulesChecked ? ` (deciding rule among Cedar's reasons: ${fmt(p.rulesAgreed ?? 0)}/${fmt(p.rulesChecked)})` : ''}`).join(', '));
+    (agreement.peers.length ? '' : 'no peers run at this size') + agreement.peers.map((p) => `${p.engine} ${agreementPercent(p).toFixed(2)}%${p.rulesChecked ? ` (deciding rule among Cedar's reasons: ${fmt(p.rulesAgreed ?? 0)}/${fmt(p.rulesChecked)})` : ''}`).join(', '));
   log(`  tollgate first pass over all requests (candidate caches empty): ${fmt(tollgateFirstPassUsPerDecision, 3)} µs/decision`);
   for (const peer of agreement.peers) {
     if (peer.disagreements.length) log(`  ${peer.engine} disagrees on requests ${peer.disagreements.join(', ')}: ${JSON.stringify(workload.requests[peer.disagreements[0]])}`);
@@ -191,16 +211,17 @@ for (const rules of sizes) {
     figures[engine.name] = measure(engine, budgetMs, overheadNs);
     log(`  measured ${engine.name}: ${fmt(figures[engine.name].decisionsPerSec)} decisions/s`);
   }
-  const cedarRate = figures[cedar.name].decisionsPerSec;
+  const cedarRate = cedar ? figures[cedar.name].decisionsPerSec : null;
   results.push({
     rules,
     requests: workload.requests.length,
     units: Object.fromEntries(engines.map((e) => [e.name, e.policyUnits])),
     setupMs: Object.fromEntries(engines.map((e) => [e.name, Number(e.setupMs.toFixed(2))])),
     agreement,
-    cedarEvaluationErrors: cedar.errorCount(),
+    peersSkipped,
+    cedarEvaluationErrors: cedar ? cedar.errorCount() : null,
     tollgateFirstPassUsPerDecision,
-    engines: Object.fromEntries(Object.entries(figures).map(([name, f]) => [name, { ...f, speedupVsCedar: f.decisionsPerSec / cedarRate }])),
+    engines: Object.fromEntries(Object.entries(figures).map(([name, f]) => [name, { ...f, speedupVsCedar: cedarRate === null ? null : f.decisionsPerSec / cedarRate }])),
   });
 }
 
@@ -208,7 +229,7 @@ log();
 const header = ['engine', 'rules', 'decisions/s', 'p50 µs', 'p99 µs', 'vs cedar', 'latency sample'];
 const rows = results.flatMap((r) => Object.entries(r.engines).map(([name, f]) => [
   name, fmt(r.rules), fmt(f.decisionsPerSec), fmt(f.p50us, f.p50us < 10 ? 3 : 1), fmt(f.p99us, f.p99us < 10 ? 3 : 1),
-  `${fmt(f.speedupVsCedar, f.speedupVsCedar < 10 ? 2 : 0)}×`, `${fmt(f.latencySamples)} × ${f.latencyBatch}`,
+  f.speedupVsCedar === null ? 'not run' : `${fmt(f.speedupVsCedar, f.speedupVsCedar < 10 ? 2 : 0)}×`, `${fmt(f.latencySamples)} × ${f.latencyBatch}`,
 ]));
 const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
 const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
@@ -217,16 +238,38 @@ log(widths.map((w) => '-'.repeat(w)).join('  '));
 for (const row of rows) log(line(row));
 log('latency sample = samples × decisions per timed batch (per-decision time = batch time / batch size)');
 
-const at = (rules: number) => results.find((r) => r.rules === rules)?.engines.tollgate;
-const small = at(20);
-const large = at(10_000);
+// The worst case (issue 10): distinct 10,000-character adversarial resources against the enterprise
+// preset, cycled like the workload above, plus a cold first pass; then adversarial globs alone.
+const worstRequests = worstCaseRequests(requestCount);
+const worst = enterpriseWorstCase(worstRequests);
+const worstColdStart = now();
+worst.runBatch(0, worst.requestCount);
+const worstColdUs = Number(now() - worstColdStart) / 1e3 / worst.requestCount;
+const worstFigures = measure(worst, budgetMs, overheadNs);
+const globFigures: GlobFigures[] = measureAdversarialGlobs(budgetMs);
+log();
+log(`worst case: ${fmt(worstRequests.length)} distinct ${fmt(WORST_CASE_LENGTH)}-character adversarial resources (runs of "a", "/", "a/", near-misses of the preset's globs) against the enterprise preset`);
+log(`  cycling: ${fmt(worstFigures.decisionsPerSec)} decisions/s, p50 ${fmt(worstFigures.p50us, 3)} µs, p99 ${fmt(worstFigures.p99us, 3)} µs; first pass (caches empty) ${fmt(worstColdUs, 3)} µs/decision`);
+log(`  adversarial globs, one test each against ${fmt(WORST_CASE_LENGTH)}-character values:`);
+for (const g of globFigures) log(`    ${g.pattern.padEnd(Math.max(...ADVERSARIAL_GLOBS.map((p) => p.length)))}  ${fmt(g.testsPerSec).padStart(10)} tests/s  p99 ${fmt(g.p99us, 1).padStart(8)} µs`);
+
+const at = (rules: number) => results.find((r) => r.rules === rules);
+const small = at(20)?.engines.tollgate;
+const large = at(10_000)?.engines.tollgate;
+const huge = at(100_000)?.engines.tollgate;
+const compile10k = at(10_000)?.setupMs.tollgate;
+const worstGlobP99 = Math.max(...globFigures.map((g) => g.p99us));
 const goals = [
   small && { goal: 'tollgate decisions/s at 20 rules', target: '>= 2,000,000', actual: small.decisionsPerSec, met: small.decisionsPerSec >= 2e6 },
   large && { goal: 'tollgate decisions/s at 10,000 rules', target: '>= 1,000,000', actual: large.decisionsPerSec, met: large.decisionsPerSec >= 1e6 },
+  huge && { goal: 'tollgate decisions/s at 100,000 rules', target: '>= 1,000,000', actual: huge.decisionsPerSec, met: huge.decisionsPerSec >= 1e6 },
   large && { goal: 'tollgate p50 at 10,000 rules (µs)', target: '< 2', actual: large.p50us, met: large.p50us < 2 },
-  ...results.map((r) => ({ goal: `tollgate speedup vs cedar-wasm at ${fmt(r.rules)} rules`, target: '> 100×', actual: r.engines.tollgate.speedupVsCedar, met: r.engines.tollgate.speedupVsCedar > 100 })),
+  compile10k !== undefined && { goal: 'tollgate compile of 10,000 rules (ms)', target: '< 200', actual: compile10k, met: compile10k < 200 },
+  ...results.filter((r) => r.engines.tollgate.speedupVsCedar !== null).map((r) => ({ goal: `tollgate speedup vs cedar-wasm at ${fmt(r.rules)} rules`, target: '> 100×', actual: r.engines.tollgate.speedupVsCedar!, met: r.engines.tollgate.speedupVsCedar! > 100 })),
   small && large && { goal: 'tollgate cost at 10,000 rules / cost at 20 rules', target: '< 500×', actual: small.decisionsPerSec / large.decisionsPerSec, met: small.decisionsPerSec / large.decisionsPerSec < 500 },
-  ...results.map((r) => ({ goal: `agreement with both peers at ${fmt(r.rules)} rules (%)`, target: '100', actual: Math.min(...r.agreement.peers.map(agreementPercent)), met: r.agreement.peers.every((p) => p.agreed === p.checked) })),
+  ...results.filter((r) => r.agreement.peers.length > 0).map((r) => ({ goal: `agreement with both peers at ${fmt(r.rules)} rules (%)`, target: '100', actual: Math.min(...r.agreement.peers.map(agreementPercent)), met: r.agreement.peers.every((p) => p.agreed === p.checked) })),
+  { goal: `worst case: p99 of the enterprise preset on ${fmt(WORST_CASE_LENGTH)}-character resources (µs)`, target: '< 1,000', actual: worstFigures.p99us, met: worstFigures.p99us < 1_000 },
+  { goal: `worst case: p99 of one adversarial glob test on ${fmt(WORST_CASE_LENGTH)} characters (µs)`, target: '< 1,000', actual: worstGlobP99, met: worstGlobP99 < 1_000 },
 ].filter((g): g is { goal: string; target: string; actual: number; met: boolean } => Boolean(g));
 log();
 for (const g of goals) log(`${g.met ? 'MET   ' : 'MISSED'} ${g.goal}: ${fmt(g.actual, g.actual < 10 ? 3 : 0)} (target ${g.target})`);
@@ -244,8 +287,14 @@ writeFileSync(out, `${JSON.stringify({
     // Other work on the machine skews every figure; these say how busy it was.
     loadAverage1m: { start: loadAtStart, end: loadavg()[0] },
   },
-  settings: { sizes, requests: requestCount, budgetMsPerEnginePerSize: budgetMs, fullAgreement: options['full-agreement'], seed: DEFAULT_SEED },
+  settings: { sizes, requests: requestCount, budgetMsPerEnginePerSize: budgetMs, peersMaxRules, fullAgreement: options['full-agreement'], seed: DEFAULT_SEED },
   results,
+  worstCase: {
+    resourceLength: WORST_CASE_LENGTH,
+    requests: worstRequests.length,
+    enterprise: { ...worstFigures, firstPassUsPerDecision: worstColdUs },
+    globs: globFigures,
+  },
   goals,
 }, null, 2)}\n`);
 log(`\nwrote ${out} in ${((Date.now() - started) / 1e3).toFixed(0)} s`);

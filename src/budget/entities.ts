@@ -1,17 +1,6 @@
 import { TollgateInputError } from '../errors.js';
+import { valueAtPath } from '../policy/context.js';
 import { ORG_ENTITY, type BudgetEntities, type BudgetsConfig } from './types.js';
-
-const hasOwn = Object.prototype.hasOwnProperty;
-
-/** The value at a dotted path in the request itself (not the merged policy context). */
-function valueAt(root: unknown, path: string): unknown {
-  let value = root;
-  for (const segment of path.split('.')) {
-    if (value === null || typeof value !== 'object' || !hasOwn.call(value, segment)) return undefined;
-    value = (value as Record<string, unknown>)[segment];
-  }
-  return value;
-}
 
 function entityName(value: unknown, key: string, field: string): string | undefined {
   if (value === undefined || value === null || value === '') return undefined;
@@ -30,10 +19,10 @@ export function budgetEntities(
   request: object,
   budgets: Pick<BudgetsConfig, 'userKey' | 'teamKey'>,
 ): BudgetEntities {
-  const user = entityName(valueAt(request, budgets.userKey), budgets.userKey, 'budgets.userKey');
+  const user = entityName(valueAtPath(request, budgets.userKey.split('.')), budgets.userKey, 'budgets.userKey');
   if (user === undefined) {
     throw new TollgateInputError(`budgets.userKey "${budgets.userKey}": the request has no value there to charge the cost to`, 'budgets.userKey');
   }
-  const team = entityName(valueAt(request, budgets.teamKey), budgets.teamKey, 'budgets.teamKey');
+  const team = entityName(valueAtPath(request, budgets.teamKey.split('.')), budgets.teamKey, 'budgets.teamKey');
   return team === undefined ? { user, org: ORG_ENTITY } : { user, team, org: ORG_ENTITY };
 }

@@ -1,9 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { z } from 'zod';
-import { parse as parseYaml } from 'yaml';
 import {
-  PolicyEngine, PolicyEffect, PolicyRequestSchema, lintPolicySet, loadPolicySet, policyLineLocator,
+  PolicyEngine, PolicyEffect, PolicyRequestSchema, lintPolicySet, loadPolicySet, loadPolicyCases, policyLineLocator, runPolicyCases,
   type PolicyExplanation, type PolicyDecision, type PolicyRequest,
 } from '../policy/index.js';
 import { TollgateInputError } from '../errors.js';
@@ -79,43 +77,13 @@ async function evaluate(file: string, options: EvalOptions, command: Command): P
   if (options.enforce && decision.effect !== PolicyEffect.ALLOW) throw new CliExit(EXIT.outcome);
 }
 
-const CaseSchema = z.object({
-  name: z.string().optional(),
-  request: PolicyRequestSchema,
-  effect: z.enum([PolicyEffect.ALLOW, PolicyEffect.DENY, PolicyEffect.REQUIRE_APPROVAL]),
-  rule: z.string().nullable().optional(),
-}).strict();
-const CasesSchema = z.union([z.object({ cases: z.array(CaseSchema) }).strict(), z.array(CaseSchema)]);
-
 function runCases(file: string, casesFile: string): void {
-  const engine = new PolicyEngine(loadPolicySet(file));
-  let text: string;
-  try {
-    text = readFileSync(casesFile, 'utf8');
-  } catch {
-    throw new TollgateInputError(`${casesFile}: cannot read the cases file`, 'CASES');
+  const report = runPolicyCases(new PolicyEngine(loadPolicySet(file)), loadPolicyCases(casesFile));
+  for (const result of report.results) {
+    if (!result.passed) console.log(`${at(casesFile, result.line)} ${result.label}: expected ${result.expected}, got ${result.got}`);
   }
-  const parsed = CasesSchema.safeParse(parseYaml(text));
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new TollgateInputError(`${casesFile}: ${issue.path.map(String).join('.') || '(root)'}: ${issue.message}`, 'CASES');
-  }
-  const cases = Array.isArray(parsed.data) ? parsed.data : parsed.data.cases;
-  const prefix = Array.isArray(parsed.data) ? [] : ['cases'];
-  const locate = policyLineLocator(text);
-  let failed = 0;
-  cases.forEach((testCase, index) => {
-    const decision = engine.evaluate(testCase.request);
-    const effectOk = decision.effect === testCase.effect;
-    const ruleOk = testCase.rule === undefined || decision.rule === testCase.rule;
-    if (effectOk && ruleOk) return;
-    failed++;
-    const expected = `${testCase.effect}${testCase.rule !== undefined ? ` by ${testCase.rule ?? 'default'}` : ''}`;
-    const got = `${decision.effect} by ${decision.rule ?? 'default'}`;
-    console.log(`${at(casesFile, locate([...prefix, index]))} ${testCase.name ?? `case ${index + 1}`}: expected ${expected}, got ${got}`);
-  });
-  console.log(`${cases.length - failed} passed, ${failed} failed`);
-  if (failed > 0) throw new CliExit(EXIT.outcome);
+  console.log(`${report.passed} passed, ${report.failed} failed`);
+  if (report.failed > 0) throw new CliExit(EXIT.outcome);
 }
 
 export function registerPolicyCommands(program: Command): void {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { isDuration, DURATION_HINT } from '../duration.js';
-import { ResourceSchema, SubjectSchema } from '../policy/request.js';
+import { ActionSchema, ContextSchema, ResourceSchema, SubjectSchema } from '../policy/request.js';
+import { checkJsonBounds, REQUEST_LIMITS } from '../policy/limits.js';
 
 /** Workflow ids become Temporal ids, Slack button values and SQL keys: keep them plain. */
 export const OPERATION_ID = /^[A-Za-z0-9][A-Za-z0-9._:@\-]{0,199}$/;
@@ -10,12 +11,12 @@ export { SubjectSchema };
 export const OperationInputSchema = z.object({
   id: z.string().regex(OPERATION_ID, 'use letters, digits and . _ : @ - (at most 200), starting with a letter or digit').optional(),
   subject: SubjectSchema,
-  action: z.string().min(1, 'must not be empty'),
+  action: ActionSchema,
   resource: ResourceSchema,
-  context: z.record(z.string(), z.unknown()).optional(),
+  context: ContextSchema.optional(),
   operation: z.object({
-    name: z.string().min(1, 'must not be empty'),
-    args: z.unknown().optional(),
+    name: z.string().min(1, 'must not be empty').max(200),
+    args: z.unknown().superRefine((args, context) => checkJsonBounds(args, REQUEST_LIMITS.argumentsBytes, REQUEST_LIMITS.depth, context)).optional(),
     /**
      * Run the handler on this task queue instead of the workflow's: for a process that owns the
      * resource the handler needs (the MCP gateway and its upstream connection).

@@ -1,5 +1,6 @@
 import { compileGlob, type GlobMatcher } from './glob.js';
 import { jsonEqual, lookup } from './context.js';
+import { POLICY_LIMITS } from './limits.js';
 import { policyVersion } from './version.js';
 import type { PolicyConstraint, PolicyDecision, PolicyRequest, PolicyRule, PolicySet, PolicySubject } from './types.js';
 
@@ -109,7 +110,9 @@ export function compileConstraint(constraint: PolicyConstraint): CompiledConstra
   if (constraint.lte !== undefined) { const n = constraint.lte; add('lte', n, (v) => isNumber(v) && v <= n); }
   if (constraint.matches !== undefined) {
     const glob = compileGlob(constraint.matches);
-    add('matches', constraint.matches, (v) => typeof v === 'string' && glob.test(v));
+    // Context values are bounded only by the context's total size, so bound the work of one test too.
+    const longest = POLICY_LIMITS.matchesValueLength;
+    add('matches', constraint.matches, (v) => typeof v === 'string' && v.length <= longest && glob.test(v));
   }
   return { key: constraint.key, segments: constraint.key.split('.'), checks };
 }
@@ -168,7 +171,13 @@ export function subjectAndConstraintsHold(rule: CompiledRule, request: PolicyReq
   if (rule.subjectTest !== null && !rule.subjectTest(request.subject)) return false;
   const constraints = rule.constraints;
   if (constraints !== null) {
-    for (let i = 0; i < constraints.length; i++) if (failingCheck(constraints[i], request) !== null) return false;
+    // Not failingCheck: this is the hot path, and a failure must not allocate its explanation.
+    for (let i = 0; i < constraints.length; i++) {
+      const constraint = constraints[i];
+      const value = lookup(request, constraint.segments);
+      const checks = constraint.checks;
+      for (let j = 0; j < checks.length; j++) if (!checks[j].holds(value)) return false;
+    }
   }
   return true;
 }
@@ -258,6 +267,15 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
+function memoize<T>(make: (key: string) => T): (key: string) => T {
+  const made = new Map<string, T>();
+  return (key) => {
+    let value = made.get(key);
+    if (value === undefined) made.set(key, (value = make(key)));
+    return value;
+  };
+}
+
 const nonEmpty = <T, U>(list: readonly T[] | undefined, map: (item: T) => U): U[] | null =>
   list && list.length > 0 ? list.map(map) : null;
 
@@ -269,21 +287,25 @@ export function compilePolicySet(set: PolicySet): CompiledPolicySet {
     .sort((a, b) => a.rule.priority - b.rule.priority || a.declared - b.declared);
   const actionIndex = new CandidateIndex();
   const resourceIndex = new CandidateIndex();
+  // Large sets repeat the same patterns across rules; matchers are immutable, so compile each once.
+  const glob = memoize(compileGlob);
+  const subject = memoize(compileSubject);
+  const subjectTest = memoize((key: string) => compileSubjectTest(JSON.parse(key) as string[]));
   const rules = ordered.map(({ rule, declared }, rank): CompiledRule => {
     const compiled: CompiledRule = {
       rule,
       rank,
       declared,
-      actions: nonEmpty(rule.actions, compileGlob),
-      resources: nonEmpty(rule.resources, compileGlob),
-      subjects: nonEmpty(rule.subjects, compileSubject),
-      subjectTest: rule.subjects && rule.subjects.length > 0 ? compileSubjectTest(rule.subjects) : null,
+      actions: nonEmpty(rule.actions, glob),
+      resources: nonEmpty(rule.resources, glob),
+      subjects: nonEmpty(rule.subjects, subject),
+      subjectTest: rule.subjects && rule.subjects.length > 0 ? subjectTest(JSON.stringify(rule.subjects)) : null,
       constraints: nonEmpty(rule.constraints, compileConstraint),
       decision: deepFreeze({
         effect: rule.effect,
         rule: rule.name,
         reason: rule.description ?? null,
-        metadata: structuredClone(rule.metadata ?? {}),
+        metadata: rule.metadata === undefined ? {} : structuredClone(rule.metadata),
         policySet: set.name,
         policyVersion: version,
       }),

@@ -31,17 +31,22 @@ export function lookup(request: PolicyRequest, segments: readonly string[]): unk
     else if (field === 'attributes') value = subject.attributes ?? EMPTY_RECORD;
     else if (field === 'tags') value = subject.tags ?? EMPTY_RECORD;
     else return undefined;
-    return descend(value, segments, 2);
+    return valueAtPath(value, segments, 2);
   } else {
     return undefined;
   }
-  return descend(value, segments, 1);
+  return valueAtPath(value, segments, 1);
 }
 
-function descend(value: unknown, segments: readonly string[], from: number): unknown {
+/**
+ * The value at a path of keys in a JSON value, from `segments[from]` on: own keys of objects and
+ * indices of arrays only, so `__proto__`, `constructor` or an array's `length` are never read.
+ * Undefined when missing. The one dotted-path lookup (policy context, budget entities, error paths).
+ */
+export function valueAtPath(value: unknown, segments: readonly (string | number)[], from = 0): unknown {
   for (let i = from; i < segments.length; i++) {
     if (value === null || typeof value !== 'object') return undefined;
-    const segment = segments[i];
+    const segment = String(segments[i]);
     // JSON arrays have indices, not a `length` key.
     if (Array.isArray(value) ? !ARRAY_INDEX.test(segment) || Number(segment) >= value.length : !hasOwn.call(value, segment)) return undefined;
     value = (value as Record<string, unknown>)[segment];

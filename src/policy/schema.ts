@@ -2,6 +2,8 @@ import { z } from 'zod';
 import { didYouMean } from '../suggest.js';
 import { compileGlob, GlobSyntaxError } from './glob.js';
 import { PolicyValidationError, type PolicyIssue } from './errors.js';
+import { POLICY_LIMITS } from './limits.js';
+import { valueAtPath } from './context.js';
 import { POLICY_EFFECTS, type PolicySet } from './types.js';
 
 const CONSTRAINT_TESTS = ['equals', 'notEquals', 'anyOf', 'notAnyOf', 'exists', 'gt', 'gte', 'lt', 'lte', 'matches'] as const;
@@ -69,19 +71,10 @@ function describeType(value: unknown): string {
   return typeof value === 'object' ? 'an object' : `${typeof value} ${JSON.stringify(value)}`;
 }
 
-function valueAt(input: unknown, segments: readonly PathSegment[]): unknown {
-  let value: unknown = input;
-  for (const segment of segments) {
-    if (value === null || typeof value !== 'object') return undefined;
-    value = (value as Record<string | number, unknown>)[segment];
-  }
-  return value;
-}
-
 function zodIssues(input: unknown, error: z.ZodError): LocatedIssue[] {
   return error.issues.flatMap((issue): LocatedIssue[] => {
     const segments = issue.path.filter((s): s is PathSegment => typeof s !== 'symbol');
-    const actual = valueAt(input, segments);
+    const actual = valueAtPath(input, segments);
     if (issue.code === 'unrecognized_keys') {
       return issue.keys.map((key) => ({
         segments: [...segments, key],
@@ -140,7 +133,9 @@ function semanticIssues(input: unknown): LocatedIssue[] {
         if (typeof constraint.key === 'string' && constraint.key.split('.').some((segment) => segment === '')) {
           add(['rules', index, 'constraints', i, 'key'], `"${constraint.key}" has an empty path segment; write dotted keys like "subject.attributes.team_id"`);
         }
-        if (typeof constraint.matches === 'string') {
+        if (typeof constraint.matches === 'string' && constraint.matches.length > POLICY_LIMITS.matchesPatternLength) {
+          add(['rules', index, 'constraints', i, 'matches'], `the pattern for "${String(constraint.key)}" is ${constraint.matches.length} characters, more than the ${POLICY_LIMITS.matchesPatternLength} allowed; split it into several rules or test with anyOf`);
+        } else if (typeof constraint.matches === 'string') {
           try {
             compileGlob(constraint.matches);
           } catch (error) {

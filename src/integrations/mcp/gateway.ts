@@ -19,6 +19,7 @@ import type { OperationLookup } from './operationWorker.js';
 import { OperationTaskStore, TASK_POLL_INTERVAL_MS } from './taskStore.js';
 import { governedToolResult, refusalToolResult } from './toolResults.js';
 import type { Upstream } from './upstream.js';
+import { valueAtPath } from '../../policy/context.js';
 
 /** Every tools/call is this action on `mcp://<server>/<tool>`. */
 export const MCP_CALL_ACTION = 'mcp:call';
@@ -208,10 +209,6 @@ export async function createMcpGateway(options: McpGatewayOptions): Promise<McpG
 
 /** The number at a dotted path (`usage.cost`) in a tool's structured result. */
 function numberAt(value: unknown, path: string): number | undefined {
-  let current: unknown = value;
-  for (const key of path.split('.')) {
-    if (typeof current !== 'object' || current === null) return undefined;
-    current = (current as Record<string, unknown>)[key];
-  }
+  const current = valueAtPath(value, path.split('.'));
   return typeof current === 'number' && Number.isFinite(current) && current >= 0 ? current : undefined;
 }
