@@ -43,9 +43,9 @@ export interface Evaluation {
   redaction: TollgateConfig['redaction'];
 }
 
-function planFor(decision: PolicyDecision, defaults: TollgateConfig['approvals']): ApprovalPlan {
+function planFor(decision: PolicyDecision, defaults: TollgateConfig['approvals'], engine: PolicyEngine): ApprovalPlan {
   try {
-    return approvalPlan(decision.rule, decision.metadata, defaults);
+    return approvalPlan(decision.rule, decision.metadata, defaults, engine.ruleNamed(decision.rule)?.resources);
   } catch (error) {
     if (error instanceof ApprovalMetadataError) throw ApplicationFailure.nonRetryable(error.message, FailureType.InvalidPolicyMetadata);
     throw error;
@@ -85,7 +85,7 @@ export function createPolicyActivities(deps: PolicyActivityDependencies) {
       const divergence = deps.policies.shadowDivergence(request, decision);
       if (divergence) entries.push(policyShadowDivergenceEntry(operationRefOf(id, request, decision.rule), divergence));
       if (decision.effect === 'require_approval') {
-        const plan = planFor(decision, deps.config.approvals);
+        const plan = planFor(decision, deps.config.approvals, engine);
         evaluation.plan = plan;
         if (plan.grantable) evaluation.grant = await coveringGrant(id, request, decision, engine);
         if (evaluation.grant) {

@@ -4,7 +4,7 @@
  */
 import { formatDuration, parseDuration } from '../duration.js';
 import type { GrantRequest } from '../operation/schema.js';
-import { compileGlob, GlobSyntaxError } from '../policy/glob.js';
+import { compileGlob, globCovers, GlobSyntaxError } from '../policy/glob.js';
 import type { ApprovalPlan } from './plan.js';
 
 export interface GrantTerms {
@@ -17,8 +17,8 @@ export type GrantTermsVerdict = { ok: true; terms: GrantTerms } | { ok: false; r
 
 /**
  * The terms an approver asked for, checked against the rule's caps and the request at hand. The
- * scope must at least cover the resource being approved; whether it reaches past what the approver
- * may decide is checked by the caller with the policy (and again at every use).
+ * scope must cover the resource being approved and stay inside the rule's own resources; whether
+ * the approver may decide each later request is checked again at every use.
  */
 export function grantTerms(request: GrantRequest, plan: Pick<ApprovalPlan, 'grantable' | 'required'>, rule: string | null, resource: string): GrantTermsVerdict {
   const offer = plan.grantable;
@@ -39,5 +39,9 @@ export function grantTerms(request: GrantRequest, plan: Pick<ApprovalPlan, 'gran
     throw error;
   }
   if (!covers) return { ok: false, reason: `grant scope ${scope} does not cover the resource being approved (${resource})` };
+  // Conservative: a scope is kept only when one of the rule's globs certainly matches all it matches.
+  if (offer.resources && !offer.resources.some((pattern) => globCovers(pattern, scope))) {
+    return { ok: false, reason: `grant scope ${scope} reaches past rule ${rule}'s resources (${offer.resources.join(', ')}); narrow it to what the rule covers` };
+  }
   return { ok: true, terms: { ttlMs, uses, scope } };
 }

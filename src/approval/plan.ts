@@ -16,6 +16,8 @@ export interface ApprovalPlan {
 export interface GrantOffer {
   maxTtlMs: number;
   maxUses: number;
+  /** The rule's resource globs: a grant's scope may not reach past them. Absent: the rule covers every resource. */
+  resources?: string[];
 }
 
 export class ApprovalMetadataError extends Error {
@@ -31,7 +33,8 @@ const asDuration = (rule: string | null, field: string, value: unknown): number 
   return parseDuration(value);
 };
 
-export function approvalPlan(rule: string | null, metadata: Record<string, unknown>, defaults: { defaultTimeout: string }): ApprovalPlan {
+/** `ruleResources`: the resources of the rule that asked for approval, which bound any grant it offers. */
+export function approvalPlan(rule: string | null, metadata: Record<string, unknown>, defaults: { defaultTimeout: string }, ruleResources?: readonly string[]): ApprovalPlan {
   const timeoutMs = metadata.approvalTimeout !== undefined ? asDuration(rule, 'approvalTimeout', metadata.approvalTimeout) : parseDuration(defaults.defaultTimeout);
   const required = metadata.approvalsRequired ?? 1;
   if (!Number.isInteger(required) || (required as number) < 1) {
@@ -51,7 +54,7 @@ export function approvalPlan(rule: string | null, metadata: Record<string, unkno
   }
   if (typeof metadata.slackChannel === 'string') plan.channel = metadata.slackChannel;
   const grantable = grantOffer(rule, metadata);
-  if (grantable) plan.grantable = grantable;
+  if (grantable) plan.grantable = ruleResources ? { ...grantable, resources: [...ruleResources] } : grantable;
   return plan;
 }
 

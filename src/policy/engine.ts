@@ -2,7 +2,7 @@ import { anyMatches, compilePolicySet, subjectAndConstraintsHold, type CompiledP
 import { PolicyApprovalRequiredError, PolicyViolationError } from './errors.js';
 import { explainRequest, type PolicyExplanation } from './explain.js';
 import { isValidatedPolicySet, parsePolicySet } from './schema.js';
-import { PolicyEffect, type PolicyDecision, type PolicyRequest, type PolicySet } from './types.js';
+import { PolicyEffect, type PolicyDecision, type PolicyRequest, type PolicyRule, type PolicySet } from './types.js';
 
 /** Compiles a PolicySet once; evaluate is synchronous and allocation-free on warm paths. */
 export class PolicyEngine {
@@ -14,6 +14,11 @@ export class PolicyEngine {
   constructor(policySet: PolicySet) {
     this.policySet = isValidatedPolicySet(policySet) ? policySet : parsePolicySet(policySet);
     this.compiled = compilePolicySet(this.policySet);
+  }
+
+  /** The rule a decision names (rule names are unique in a set). */
+  ruleNamed(name: string | null): PolicyRule | undefined {
+    return name === null ? undefined : this.policySet.rules.find((rule) => rule.name === name);
   }
 
   get version(): string {

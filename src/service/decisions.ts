@@ -75,12 +75,13 @@ export function createDecisionService(deps: DecisionServiceDependencies): Decisi
       }
       const approver = await deps.directory.byIdentifier(request.identity);
       const escalatedRoles = view.approval?.escalated ? view.approval.escalatedTo?.roles : undefined;
-      const authority = approverMayDecide({ identifier: request.identity, approver, request: view.input, engine: deps.policies.forRole(view.policyRole), escalatedRoles });
+      const engine = deps.policies.forRole(view.policyRole);
+      const authority = approverMayDecide({ identifier: request.identity, approver, request: view.input, engine, escalatedRoles });
       if (!authority.allowed) return { ok: false, status: 403, reason: authority.reason };
       if (request.grant) {
         let plan;
         try {
-          plan = approvalPlan(view.decision.rule, view.decision.metadata, deps.config.approvals);
+          plan = approvalPlan(view.decision.rule, view.decision.metadata, deps.config.approvals, engine.ruleNamed(view.decision.rule)?.resources);
         } catch (error) {
           if (error instanceof ApprovalMetadataError) return { ok: false, status: 400, reason: error.message };
           throw error;
